@@ -1,0 +1,36 @@
+# The README's two commands: `make demo` and `make test`. Both set up .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+# The main job on the embedded defaults: no API key, no network.
+demo: $(STAMP)
+	@echo "== memory list: the example memories and their ages"
+	@MEMDIR_OFFLINE=1 $(BIN)/memory --dir examples/memories list
+	@echo
+	@echo "== memory recall: the few memories that matter for one question (offline selector)"
+	@MEMDIR_OFFLINE=1 $(BIN)/memory --dir examples/memories recall --explain \
+		--project examples/demo-project "how is the late fee on an overdue invoice computed?"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

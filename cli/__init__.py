@@ -1,0 +1,1 @@
+"""The `memory` command line: a thin layer over the `memdir` library."""

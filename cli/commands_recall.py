@@ -1,0 +1,120 @@
+"""`memory recall` and `memory stats`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from memdir.recall import Recaller, RecallResult, default_project_root
+from memdir.stats import Stats
+from memdir.store import MemoryDir
+
+from .output import age_label, echo_json
+
+pass_store = click.make_pass_decorator(MemoryDir)
+
+
+def render_human(result: RecallResult, *, explain: bool) -> str:
+    """The recall result for a person: selector, then each memory with its notes."""
+    lines = []
+    how = "the model" if result.selector == "llm" else "the offline selector"
+    head = f"Selected by {how}"
+    if result.fallback_reason:
+        head += f" ({result.fallback_reason})"
+    lines.append(head + ".")
+    if result.skipped:
+        lines.append(f"Nothing recalled: {result.skipped}.")
+    elif not result.memories:
+        lines.append("No memory clearly helps with this query.")
+    for m in result.memories:
+        h = m.header
+        kind = h.type.value if h.type else "untyped"
+        lines += ["", f"== {h.name}  [{kind}]  {age_label(m.age_days)}  {h.path}"]
+        if explain and m.why:
+            lines.append(f"   why: {m.why}")
+        if m.freshness:
+            lines.append(f"   ! {m.freshness}")
+        for ref in m.references:
+            if ref.status != "found":
+                hint = f" (possibly moved to {ref.hint})" if ref.hint else ""
+                lines.append(f"   ! names `{ref.text}`: {ref.status}{hint}")
+        lines.append("")
+        lines += ["   " + line if line else "" for line in m.content.splitlines()]
+        if m.truncated:
+            lines.append(f"   [cut; the whole memory is in {h.path}]")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("query")
+@click.option("--session", "session_id", help="Session id: skip memories it already saw.")
+@click.option("--tools", default="", help="Comma-separated tools the agent used recently.")
+@click.option("--offline", is_flag=True, help="Use the offline selector only.")
+@click.option("--explain", is_flag=True, help="Show why each memory was chosen.")
+@click.option(
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Project to check named files against. Default: the git root of this directory.",
+)
+@click.option("--no-verify", is_flag=True, help="Do not check files and names against the project.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_store
+def recall(
+    store: MemoryDir,
+    query: str,
+    session_id: str | None,
+    tools: str,
+    offline: bool,
+    explain: bool,
+    project: Path | None,
+    no_verify: bool,
+    as_json: bool,
+) -> None:
+    """Recall the at most five memories that clearly help with QUERY.
+
+    Uses the model when ANTHROPIC_API_KEY is set, else (or when it fails) the offline
+    selector, and says which ran.
+
+    \b
+    Example:
+        memory recall "why are the webhook tests flaky?" --explain
+    """
+    root = None if no_verify else (project or default_project_root())
+    recaller = Recaller(store, project_root=root)
+    tool_list = [t.strip() for t in tools.split(",") if t.strip()]
+    result = recaller.recall(query, session_id=session_id, tools=tool_list, offline=offline)
+    if as_json:
+        echo_json(result.to_json())
+    else:
+        click.echo(render_human(result, explain=explain))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_store
+def stats(store: MemoryDir, as_json: bool) -> None:
+    """Show counters: recalls, model attempts, retries, breaker opens, fallbacks, extractions."""
+    from memdir.breaker import CircuitBreaker
+
+    counters = Stats(store.state_path).read()
+    breaker = CircuitBreaker(store.state_path).snapshot()
+    report = store.scan()
+    data = {
+        "memory_dir": str(store.path),
+        "memories": len(report.memories),
+        "unreadable_files": len(report.problems),
+        "breaker": breaker.state.value,
+        "counters": counters,
+    }
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(f"memory folder: {data['memory_dir']}")
+    click.echo(f"memories: {data['memories']} ({data['unreadable_files']} unreadable)")
+    click.echo(f"circuit breaker: {data['breaker']}")
+    for name in sorted(counters):
+        click.echo(f"{name}: {counters[name]}")
+
+
+COMMANDS = [recall, stats]

@@ -1,0 +1,1 @@
+"""Invoices, late fees and money arithmetic."""

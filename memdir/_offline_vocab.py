@@ -1,0 +1,230 @@
+"""Word lists for the offline selector: stop words and related-term groups.
+
+Kept apart from `select_offline` because they are data, not logic. The related-term
+groups are general software-engineering vocabulary (abbreviations, near-synonyms,
+spelling variants, umbrella terms and their common members). They were written as
+vocabulary, not from any evaluation query, and each group should make sense to a
+reader who has never seen the evaluation set.
+"""
+
+from __future__ import annotations
+
+# Function words, plus the filler people put around a request to an agent ("could you
+# please ..."): neither says anything about which memory is wanted.
+STOP_WORDS: frozenset[str] = frozenset(
+    """
+    a about above after again against all am an and any are aren arent as at be because
+    been before being below between both but by can cannot cant could couldn did didn didnt
+    do does doesn doesnt doing don dont down during each else ever every few for from
+    further had hadn has hasn have haven having he her here hers herself him himself his
+    how however i id if im in into is isn isnt it its itself ive just let lets ll me
+    might more most must mustn my myself no nor not now of off on once only or other ought
+    our ours ourselves out over own re same shall shan she should shouldn so some such
+    than that thats the their theirs them themselves then there theres these they this
+    those though through to too under until up upon us ve very was wasn we were weren
+    what whats when where which while who whom whose why will with won wont would wouldn
+    yet you youd youll your youre yours yourself yourselves
+    also actually anything basically bit definitely else etc everything gonna got hey hi
+    hello kind lot lots maybe need needs ok okay perhaps please quick quickly really
+    right same something sort stuff sure thank thanks thing things wanna want wants
+    yeah yes
+    """.split()
+)
+
+# One group per line; every word in a group is related to every other. Words are stemmed
+# when the selector is built, so list any one inflection.
+RELATED_TERMS: tuple[str, ...] = (
+    # delivery and CI
+    "ci pipeline buildkite jenkins circleci workflow actions runner runners",
+    "build builds compile compilation compiler linker",
+    "deploy deployment release ship rollout launch publish",
+    "rollback revert undo downgrade",
+    "flaky flake intermittent sporadic nondeterministic unstable unreliable",
+    "fail failure failing broken break red",
+    "freeze frozen blackout moratorium",
+    "hotfix patch fix bugfix",
+    # hardware and platforms
+    "arm arm64 aarch64 graviton",
+    "x86 amd64 intel",
+    "mac macos macbook osx apple",
+    "linux debian ubuntu",
+    "windows win32 msvc",
+    "laptop machine computer workstation",
+    "gpu gpus cuda a100 h100 accelerator",
+    "memory ram oom",
+    "disk storage volume",
+    # data and storage
+    "database db postgres postgresql mysql sql rds sqlite",
+    "migration migrations migrate schema ddl alembic flyway",
+    "table tables column columns row rows",
+    "query queries sql",
+    "cache caching redis memcached",
+    "queue queues kafka topic topics stream broker pubsub",
+    "event events message messages",
+    "warehouse bigquery snowflake redshift",
+    "data dataset datasets",
+    "backup backups restore snapshot",
+    "retention retain expire expiry ttl",
+    "delete deletion remove drop wipe purge erase erasure destroy",
+    "duplicate duplicates dedupe deduplicate twice double idempotency idempotent",
+    # testing and quality
+    "test tests testing spec specs pytest unittest",
+    "mock mocks mocking stub stubs fake fakes",
+    "integration e2e end-to-end",
+    "coverage covered",
+    "lint linter linting clippy eslint ruff shellcheck",
+    "format formatter formatting prettier gofmt black",
+    "type types typing typed typescript mypy annotations",
+    "benchmark benchmarks profile profiling measure",
+    "performance perf slow slowness latency speed fast",
+    "latency p99 p95 percentile response",
+    "regression regressions",
+    # reliability and operations
+    "incident incidents outage outages downtime sev",
+    "postmortem post-mortem retro retrospective",
+    "alert alerts alerting page paging pager pagerduty",
+    "oncall on-call rotation pager",
+    "monitor monitoring observability",
+    "metric metrics prometheus telemetry instrumentation",
+    "dashboard dashboards grafana chart charts graph graphs panel",
+    "log logs logging logger",
+    "trace traces tracing span",
+    "crash crashes crashing segfault anr",
+    "error errors exception exceptions panic",
+    "retry retries backoff",
+    "runbook runbooks playbook",
+    "slo sla availability uptime",
+    "status statuspage",
+    "cost costs spend spending budget bill expensive cheap saving savings",
+    # infrastructure
+    "kubernetes k8s cluster clusters eks gke kubectl pod pods",
+    "helm chart charts",
+    "terraform iac infrastructure",
+    "docker container containers image images",
+    "dns domain domains nameserver",
+    "certificate certificates cert certs tls ssl https",
+    "secret secrets credential credentials password passwords token tokens",
+    "vault secrets",
+    "config configuration configure settings setting",
+    "environment env staging production prod",
+    "server servers host hosts instance instances node nodes",
+    "aws amazon s3 ec2",
+    "cloud aws gcp azure",
+    # security and compliance
+    "security secure vulnerability vulnerabilities cve exploit",
+    "pentest penetration",
+    "audit audits auditor compliance sox soc2",
+    "privacy pii gdpr personal",
+    "permission permissions access rbac authorization",
+    "login signin sign-in auth authentication sso oauth oidc saml",
+    "encrypt encryption crypto cryptography",
+    # code and review
+    "commit commits",
+    "branch branches",
+    "push force-push",
+    "review reviews reviewer reviewing approve approval approver",
+    "pr prs pull merge",
+    "refactor refactoring cleanup rewrite restructure",
+    "dependency dependencies package packages library libraries lib crate crates module",
+    "upgrade upgrading bump update version versions",
+    "deprecate deprecated deprecation sunset eol remove",
+    "api apis endpoint endpoints route routes",
+    "breaking incompatible backwards compatibility",
+    "comment comments docstring docstrings",
+    "naming name names rename",
+    "script scripts shell bash zsh fish terminal",
+    "editor ide vim neovim vscode emacs",
+    "notebook notebooks jupyter ipynb",
+    "python py pip",
+    "javascript js node nodejs npm",
+    "typescript ts",
+    "rust cargo rustc",
+    "go golang",
+    "kotlin android",
+    "swift ios iphone ipad",
+    "feature flag flags toggle toggles launchdarkly",
+    # product surfaces
+    "frontend front-end ui web browser client",
+    "backend back-end server service services",
+    "mobile app apps phone android ios device devices",
+    "store appstore testflight play",
+    "button buttons component components widget widgets",
+    "css style styles styling tailwind theme",
+    "design mockup mockups figma",
+    "accessibility a11y aria wcag screenreader keyboard",
+    "translation translations translate i18n l10n localization locale locales language",
+    "offline connectivity sync",
+    "bundle bundles webpack vite chunk",
+    "screenshot screenshots image",
+    # money
+    "payment payments pay charge charges billing invoice invoices transaction",
+    "refund refunds chargeback reversal",
+    "money amount amounts price prices cents decimal",
+    "currency currencies fx exchange",
+    "customer customers client clients tenant account",
+    # time and planning
+    "deadline deadlines due eta target milestone",
+    "date dates timestamp timestamps datetime",
+    "timezone timezones tz utc",
+    "schedule scheduled cron nightly daily weekly",
+    "job jobs task tasks batch",
+    "plan planning roadmap quarter okr okrs",
+    "meeting meetings call calls sync standup calendar",
+    "vacation holiday holidays pto leave ooo away absent",
+    "weekend evening evenings after-hours",
+    # people and communication
+    "manager boss lead",
+    "owner owns owned maintainer responsible contact",
+    "team teammate teammates colleague colleagues",
+    "hire hiring interview interviews candidate candidates recruiting",
+    "mentor mentoring junior juniors onboarding",
+    "chat slack channel channels",
+    "ticket tickets issue issues bug bugs tracker jira linear",
+    "doc docs documentation readme wiki notion confluence",
+    "decision decisions adr adrs",
+    "explain explanation teach learn learning beginner",
+    "answer answers response responses reply replies",
+    "short concise brief terse succinct",
+    "long verbose lengthy wordy",
+    "color colour colors colours palette",
+    "spelling british american",
+    "ml machine-learning model models training train classifier",
+    "experiment experiments tracking mlflow",
+    "seed seeds random reproducible reproducibility deterministic",
+    "holdout validation split",
+    "label labels leakage leak",
+    "pipeline pipelines dag dags airflow dagster etl",
+    "feature features",
+)
+
+# A query that is clearly about one kind of memory gets a small boost for that type.
+# Each pattern is matched against the lowercased query as a substring, so keep them
+# multi-word and unambiguous.
+TYPE_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "user",
+        (
+            "who am i",
+            "about me",
+            "my role",
+            "my background",
+            "my experience",
+            "my job",
+            "what i know",
+            "my preferences",
+        ),
+    ),
+    (
+        "reference",
+        (
+            "where can i find",
+            "where do i find",
+            "where is the",
+            "where are the",
+            "link to",
+            "url for",
+            "which channel",
+            "which dashboard",
+        ),
+    ),
+)

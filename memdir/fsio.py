@@ -1,0 +1,110 @@
+"""File-system primitives every write goes through: confinement, atomic writes, locks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from .errors import LockTimeoutError, StoreIOError, UnsafePathError
+
+
+def confine(root: Path, relative: str | os.PathLike[str]) -> Path:
+    """The absolute path for `relative` inside `root`, refusing anything that escapes.
+
+    Refused: NUL bytes, absolute paths, ``..`` components, backslashes, and paths whose
+    real location (after following symlinks, including a symlinked parent folder) is
+    outside `root`.
+
+    Raises:
+        UnsafePathError: the path would leave the memory folder.
+    """
+    text = os.fspath(relative)
+    if "\x00" in text:
+        raise UnsafePathError("path contains a NUL byte", path=root, field="path")
+    if not text.strip():
+        raise UnsafePathError("path is empty", path=root, field="path")
+    if "\\" in text:
+        raise UnsafePathError(f"path {text!r} contains a backslash", path=root, field="path")
+    pure = PurePosixPath(text)
+    if pure.is_absolute() or text.startswith("~"):
+        raise UnsafePathError(
+            f"path {text!r} is absolute; give a path inside the memory folder",
+            path=root,
+            field="path",
+        )
+    if any(part == ".." for part in pure.parts):
+        raise UnsafePathError(f"path {text!r} climbs out with '..'", path=root, field="path")
+    real_root = Path(os.path.realpath(root))
+    target = real_root.joinpath(*pure.parts)
+    real_target = Path(os.path.realpath(target))
+    if real_target != real_root and real_root not in real_target.parents:
+        raise UnsafePathError(
+            f"path {text!r} leads outside the memory folder (through a symlink)",
+            path=root,
+            field="path",
+        )
+    return real_target
+
+
+def is_inside(root: Path, candidate: Path) -> bool:
+    """Whether `candidate` is `root` or below it, after resolving symlinks."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(candidate)
+    try:
+        return os.path.commonpath([real_root, real]) == real_root
+    except ValueError:
+        return False
+
+
+def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
+    """Write `data` to `path` so readers see the old or the new file, never half of one.
+
+    A hidden, unpredictable temporary file in the same folder is written, flushed to
+    disk, then renamed over the target.
+
+    Raises:
+        StoreIOError: the write failed; the old file, if any, is untouched.
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    except OSError as exc:
+        raise StoreIOError(f"cannot create a temporary file: {exc.strerror}", path=path) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise StoreIOError(f"cannot write: {exc.strerror or exc}", path=path) from exc
+
+
+@contextlib.contextmanager
+def file_lock(lock_path: Path, *, timeout: float = 30.0) -> Iterator[None]:
+    """Hold an exclusive inter-process lock on `lock_path` (created if missing).
+
+    Raises:
+        LockTimeoutError: another process held the lock for longer than `timeout`.
+    """
+    import filelock
+
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(lock_path), timeout=timeout)
+    try:
+        lock.acquire()
+    except filelock.Timeout as exc:
+        raise LockTimeoutError(
+            f"another process held this lock for over {timeout:.0f} s", path=lock_path
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()

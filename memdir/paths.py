@@ -1,0 +1,200 @@
+"""Where things live: the memory folder for a project, and memdir's own state folder.
+
+Memory folder resolution, first match wins: an explicit path (``--dir``), then
+``$MEMDIR_DIR``, then the folder Claude Code itself uses for the project.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from .errors import ConfigurationError
+
+#: Claude Code cuts sanitized names longer than this and appends a build-specific hash.
+MAX_SANITIZED_LENGTH = 200
+
+
+def sanitize_path(path: str) -> str:
+    """Turn a project path into the folder name Claude Code uses under ``projects/``.
+
+    Every UTF-16 code unit that is not an ASCII letter or digit becomes ``-``: a character
+    outside the Basic Multilingual Plane (an emoji) is two code units, so it becomes ``--``.
+    Names longer than 200 characters are cut to 200; Claude Code then appends ``-<hash>``
+    with a hash that differs between its builds, so callers match such folders by prefix
+    (see `claude_memory_dir`).
+    """
+    out: list[str] = []
+    for ch in path:
+        if ch.isascii() and ch.isalnum():
+            out.append(ch)
+        else:
+            out.append("--" if ord(ch) > 0xFFFF else "-")
+    return "".join(out)
+
+
+def claude_config_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$CLAUDE_CONFIG_DIR``, else ``~/.claude``."""
+    env = os.environ if env is None else env
+    configured = env.get("CLAUDE_CONFIG_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    home = env.get("HOME")
+    return (Path(home) if home else Path.home()) / ".claude"
+
+
+def _read_gitdir_pointer(git_file: Path) -> Path | None:
+    """The directory a ``.git`` *file* points at (worktrees and submodules), if readable."""
+    try:
+        text = git_file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("gitdir:"):
+            target = Path(line[len("gitdir:") :].strip())
+            if not target.is_absolute():
+                target = git_file.parent / target
+            return Path(os.path.normpath(target))
+    return None
+
+
+def find_git_root(start: Path | str) -> Path | None:
+    """The canonical git root for `start`, or None outside a repository.
+
+    Walks up to the first ``.git`` directory or file. A ``.git`` file (a linked worktree)
+    is followed through ``gitdir:`` and that folder's ``commondir`` to the main checkout,
+    so every worktree of a repository shares one memory folder, as in Claude Code.
+    """
+    current = Path(os.path.abspath(start))
+    for candidate in (current, *current.parents):
+        dot_git = candidate / ".git"
+        if dot_git.is_dir():
+            return candidate
+        if dot_git.is_file():
+            return _main_checkout(candidate, dot_git)
+    return None
+
+
+def _main_checkout(worktree: Path, git_file: Path) -> Path:
+    gitdir = _read_gitdir_pointer(git_file)
+    if gitdir is None:
+        return worktree
+    try:
+        common = (gitdir / "commondir").read_text(encoding="utf-8").strip()
+    except OSError:
+        # A submodule's gitdir has no commondir: the submodule is its own root.
+        return worktree
+    common_dir = Path(common)
+    if not common_dir.is_absolute():
+        common_dir = gitdir / common_dir
+    common_dir = Path(os.path.normpath(common_dir))
+    if common_dir.name == ".git":
+        return common_dir.parent
+    # A bare repository with worktrees: no main checkout, keep the worktree itself.
+    return worktree
+
+
+def project_root(start: Path | str) -> Path:
+    """The git root of `start`, else `start` itself (absolute)."""
+    return find_git_root(start) or Path(os.path.abspath(start))
+
+
+def _auto_memory_setting(config_dir: Path, env: Mapping[str, str]) -> Path | None:
+    """The user's ``autoMemoryDirectory`` setting, when set to a usable absolute path."""
+    settings_file = config_dir / "settings.json"
+    try:
+        settings = json.loads(settings_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = settings.get("autoMemoryDirectory") if isinstance(settings, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    if value.startswith("~/") or value == "~":
+        home = env.get("HOME") or str(Path.home())
+        return Path(home) / value[2:]
+    candidate = Path(value)
+    if not candidate.is_absolute():
+        raise ConfigurationError(
+            "autoMemoryDirectory must be an absolute path or start with ~/",
+            path=settings_file,
+            field="autoMemoryDirectory",
+        )
+    return candidate
+
+
+def claude_memory_dir(start: Path | str, env: Mapping[str, str] | None = None) -> Path:
+    """The memory folder Claude Code uses for the project containing `start`.
+
+    ``autoMemoryDirectory`` in the user's settings wins. Otherwise the folder is
+    ``<config>/projects/<sanitized project root>/memory``; for roots whose sanitized name
+    is cut, an existing folder that shares the 200-character prefix is reused.
+
+    Raises:
+        ConfigurationError: the settings name a relative ``autoMemoryDirectory``.
+    """
+    env = os.environ if env is None else env
+    config = claude_config_dir(env)
+    override = _auto_memory_setting(config, env)
+    if override is not None:
+        return override
+    name = sanitize_path(str(project_root(start)))
+    projects = config / "projects"
+    if len(name) > MAX_SANITIZED_LENGTH:
+        prefix = name[:MAX_SANITIZED_LENGTH]
+        try:
+            matches = sorted(
+                p for p in projects.iterdir() if p.is_dir() and p.name.startswith(prefix + "-")
+            )
+        except OSError:
+            matches = []
+        if matches:
+            return matches[0] / "memory"
+        # No folder yet: any suffix works for us; Claude Code will create its own next to it.
+        name = prefix
+    return projects / name / "memory"
+
+
+def resolve_memory_dir(
+    explicit: Path | str | None = None,
+    *,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Path:
+    """The memory folder to use: explicit path, then ``$MEMDIR_DIR``, then Claude Code's."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    configured = env.get("MEMDIR_DIR")
+    if configured:
+        return Path(configured).expanduser().absolute()
+    return claude_memory_dir(cwd if cwd is not None else os.getcwd(), env)
+
+
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """memdir's own state folder (sessions, breaker, cursors, locks, daemon sockets).
+
+    ``$MEMDIR_STATE_DIR`` wins; otherwise the platform's user state folder. Never inside
+    a memory folder: state is per machine, memories are shared and kept in git.
+    """
+    env = os.environ if env is None else env
+    configured = env.get("MEMDIR_STATE_DIR")
+    if configured:
+        path = Path(configured).expanduser()
+    else:
+        import platformdirs
+
+        path = platformdirs.user_state_path("memdir", appauthor=False)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def folder_key(memory_dir: Path) -> str:
+    """A short stable key for a memory folder, used to name its state files."""
+    import hashlib
+
+    resolved = str(Path(os.path.abspath(memory_dir)))
+    digest = hashlib.sha256(resolved.encode("utf-8")).hexdigest()[:16]
+    return f"{sanitize_path(Path(resolved).name)[:40]}-{digest}"

@@ -1,0 +1,260 @@
+"""High-confidence credential detection for text about to be written as a memory.
+
+Each detector is a shape that real credentials have and prose does not: a vendor prefix
+plus a long random-looking tail, a private-key armour line followed by key material, or
+an assignment to a secret-named key whose value looks random. Precision comes first: a
+memory that merely talks about tokens, passwords or keys must pass untouched, so every
+candidate also has to look random (see `_looks_random`). Previews never carry the secret.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["SECRET_KINDS", "SecretMatch", "find_secrets"]
+
+
+@dataclass(frozen=True, slots=True)
+class SecretMatch:
+    """One credential-shaped string: its kind, 1-based line, and a redacted preview."""
+
+    kind: str
+    line: int
+    preview: str
+
+
+def _entropy(text: str) -> float:
+    """Shannon entropy in bits per character."""
+    counts = Counter(text)
+    total = len(text)
+    return -sum(n / total * math.log2(n / total) for n in counts.values())
+
+
+def _looks_random(tail: str, *, min_entropy: float | None = None) -> bool:
+    """True for a tail that looks generated rather than typed.
+
+    Trigger: placeholders such as ``ghp_xxxxxxxx...`` or ``AKIAIOSFODNN7EXAMPLE`` have the
+    right shape. Why: documentation and memories quote them, and they are not secrets.
+    Outcome: low entropy, few distinct characters or the word "example" reject a match.
+    """
+    if "example" in tail.lower() or len(set(tail)) < 6:
+        return False
+    if min_entropy is None:
+        # Short random strings repeat characters by chance: 16 random characters from
+        # [A-Z0-9] fall to about 2.6 bits, 36 of them stay above 3.6.
+        min_entropy = 2.4 if len(tail) < 24 else 3.0
+    return _entropy(tail) >= min_entropy
+
+
+def _mixed(value: str) -> bool:
+    """Upper case, lower case and digits all present (generated keys almost always are)."""
+    return (
+        any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and any(c.isdigit() for c in value)
+    )
+
+
+_HEX = re.compile(r"[0-9a-fA-F]{32,}")
+_AWS_MARKER = re.compile(r"(?i)(?<![a-z0-9])aws(?![a-z0-9])")
+
+# A "tail" group marks the random part that the entropy check looks at.
+_Check = Callable[[re.Match[str], str], bool]
+
+
+def _tail_random(match: re.Match[str], _text: str) -> bool:
+    return _looks_random(match.group("tail"))
+
+
+def _tail_random_mixed(match: re.Match[str], _text: str) -> bool:
+    tail = match.group("tail")
+    return _looks_random(tail) and _mixed(tail)
+
+
+def _aws_secret(match: re.Match[str], text: str) -> bool:
+    """A 40-character base64 string counts only with an AWS marker on its line or the one before."""
+    tail = match.group("tail")
+    if not (_mixed(tail) and _looks_random(tail, min_entropy=3.5)):
+        return False
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    previous_start = text.rfind("\n", 0, max(line_start - 1, 0)) + 1 if line_start else 0
+    line_end = text.find("\n", match.end())
+    line_end = len(text) if line_end == -1 else line_end
+    # The match itself is left out: a random tail can spell "aWs" by chance.
+    window = text[previous_start : match.start()] + " " + text[match.end() : line_end]
+    return _AWS_MARKER.search(window) is not None
+
+
+# After the armour line: optional "Name: value" headers (encrypted PEM), then a line of
+# base64. JSON-embedded keys (service-account files) separate lines with a literal "\n".
+_NL = r"(?:\r?\n|\\n)"
+_KEY_MATERIAL = re.compile(
+    rf"[ \t]*{_NL}(?:[A-Za-z-]+:[^\n]*{_NL})*(?:[ \t]*{_NL})?[ \t]*[A-Za-z0-9+/=]{{40,}}"
+)
+
+
+def _private_key(match: re.Match[str], text: str) -> bool:
+    """An armour line counts when key material follows, not when prose quotes the header."""
+    return _KEY_MATERIAL.match(text, match.end()) is not None
+
+
+_SEGMENT = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def _wordy(value: str) -> bool:
+    """Made of word-length pieces (``Ed25519PrivateKey``, ``settings.DB_PASSWORD``).
+
+    Trigger: type annotations and references to other names sit where a value would.
+    Why: generated values break into pieces of one or two characters on average.
+    Outcome: a value whose pieces average four characters or more is taken as a name.
+    """
+    pieces = _SEGMENT.findall(value)
+    return bool(pieces) and sum(map(len, pieces)) / len(pieces) >= 4
+
+
+def _generic_value(match: re.Match[str], _text: str) -> bool:
+    """A secret-named assignment counts only when its literal value looks generated."""
+    value = match.group("tail")
+    lowered = value.lower()
+    if any(marker in lowered for marker in ("example", "changeme", "placeholder", "your_")):
+        return False
+    if "://" in value or value.startswith("$"):
+        return False
+    if _wordy(value):
+        return False
+    if _HEX.fullmatch(value):
+        return _looks_random(value, min_entropy=2.9)
+    return _mixed(value) and _looks_random(value, min_entropy=3.3)
+
+
+_NOT_TOKEN = r"(?![A-Za-z0-9_-])"
+_SECRET_KEY_NAMES = (
+    r"pass(?:word|wd)?|pwd|secret(?:[_-]?key)?|client[_-]?secret|api[_-]?key|apikey"
+    r"|access[_-]?key(?:[_-]?id)?|private[_-]?key|(?:access|auth|refresh|bearer|api)[_-]?token"
+    r"|_?authtoken|token"
+)
+
+# Order matters: the first detector to claim a span wins, so vendor shapes precede the
+# generic assignment rule that would also match ``api_key = "sk-proj-..."``.
+_DETECTORS: tuple[tuple[str, re.Pattern[str], _Check], ...] = (
+    (
+        "private-key",
+        re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
+        _private_key,
+    ),
+    (
+        "slack-webhook",
+        re.compile(
+            r"https://hooks\.slack\.com/(?:services|workflows|triggers)/"
+            r"T[A-Z0-9]{6,}/[A-Z0-9]{6,}/(?P<tail>[A-Za-z0-9]{16,})"
+        ),
+        _tail_random,
+    ),
+    ("aws-access-key-id", re.compile(r"\b(?:AKIA|ASIA)(?P<tail>[A-Z0-9]{16})\b"), _tail_random),
+    (
+        "github-token",
+        re.compile(r"\bgh[pousr]_(?P<tail>[A-Za-z0-9]{36,255})" + _NOT_TOKEN),
+        _tail_random,
+    ),
+    (
+        "github-token",
+        re.compile(r"\bgithub_pat_(?P<tail>[A-Za-z0-9_]{50,255})" + _NOT_TOKEN),
+        _tail_random,
+    ),
+    (
+        "slack-token",
+        re.compile(r"\bxox[abprs]-(?P<tail>[0-9]{6,}-[A-Za-z0-9-]{10,})" + _NOT_TOKEN),
+        _tail_random,
+    ),
+    (
+        "slack-token",
+        re.compile(r"\bxapp-\d-(?P<tail>[A-Za-z0-9-]{20,})" + _NOT_TOKEN),
+        _tail_random,
+    ),
+    (
+        "anthropic-api-key",
+        re.compile(r"\bsk-ant-(?P<tail>[A-Za-z0-9_-]{32,})" + _NOT_TOKEN),
+        _tail_random_mixed,
+    ),
+    (
+        "openai-api-key",
+        re.compile(
+            r"\bsk-(?!ant-)(?:proj-|svcacct-|admin-)?(?P<tail>[A-Za-z0-9_-]{32,})" + _NOT_TOKEN
+        ),
+        _tail_random_mixed,
+    ),
+    ("google-api-key", re.compile(r"\bAIza(?P<tail>[0-9A-Za-z_-]{35})" + _NOT_TOKEN), _tail_random),
+    (
+        "stripe-live-key",
+        re.compile(r"\b[sr]k_live_(?P<tail>[0-9A-Za-z]{24,})" + _NOT_TOKEN),
+        _tail_random,
+    ),
+    ("npm-token", re.compile(r"\bnpm_(?P<tail>[A-Za-z0-9]{36})" + _NOT_TOKEN), _tail_random),
+    (
+        "jwt",
+        re.compile(
+            r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.(?P<tail>[A-Za-z0-9_-]{16,})"
+            + _NOT_TOKEN
+        ),
+        _tail_random,
+    ),
+    (
+        "aws-secret-access-key",
+        re.compile(r"(?<![A-Za-z0-9/+=])(?P<tail>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"),
+        _aws_secret,
+    ),
+    (
+        "url-credentials",
+        re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@]+:(?P<tail>[^\s:/@]{12,})@[\w.-]+"),
+        _tail_random_mixed,
+    ),
+    (
+        "secret-assignment",
+        re.compile(
+            rf"(?i)(?<![A-Za-z0-9])[A-Za-z0-9_.-]*(?:{_SECRET_KEY_NAMES})[\"']?\s*(?::=|=>|[:=])"
+            r"\s*(?P<q>[\"'`]?)(?P<tail>[^\s\"'`,;()<>{}\[\]]{16,256})(?P=q)(?![^\s,;)}\]])"
+        ),
+        _generic_value,
+    ),
+)
+
+#: Every kind `find_secrets` can report.
+SECRET_KINDS: tuple[str, ...] = tuple(dict.fromkeys(kind for kind, _, _ in _DETECTORS))
+
+
+def _preview(kind: str, match: re.Match[str]) -> str:
+    """A few leading characters and the length: enough to find the string, not to use it.
+
+    For a private key the armour line itself is shown: it names the key type, not the key.
+    """
+    if kind == "private-key":
+        return match.group(0)
+    if kind in ("secret-assignment", "url-credentials"):
+        # No public prefix here: show very little of a value that may be a short password.
+        secret = match.group("tail")
+        shown = min(4, len(secret) // 8)
+    else:
+        secret = match.group(0).removeprefix("https://")
+        shown = max(4, min(8, len(secret) // 5))
+    return f"{secret[:shown]}… ({len(secret)} chars)"
+
+
+def find_secrets(text: str) -> list[SecretMatch]:
+    """Credential-shaped strings in `text`, in order of appearance, one per span."""
+    claimed: list[tuple[int, int]] = []
+    found: list[tuple[int, SecretMatch]] = []
+    for kind, pattern, check in _DETECTORS:
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            if any(start < c_end and c_start < end for c_start, c_end in claimed):
+                continue
+            if not check(match, text):
+                continue
+            claimed.append((start, end))
+            line = text.count("\n", 0, start) + 1
+            found.append((start, SecretMatch(kind=kind, line=line, preview=_preview(kind, match))))
+    return [m for _, m in sorted(found, key=lambda item: item[0])]
