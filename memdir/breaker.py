@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from .errors import CircuitOpenError
+from .errors import CircuitOpenError, LockTimeoutError, StoreIOError
 from .stats import Stats, _JsonFile
 
 BREAKER_FILE = "breaker.json"
@@ -99,21 +99,22 @@ class CircuitBreaker:
         if data.get("opened_at") is None:
             return Permit()
         self._refuse_if_cooling(data)
-        with self._file.update() as data:
-            if data.get("opened_at") is None:
-                return Permit()
-            self._refuse_if_cooling(data)
-            now = self._clock()
-            if self._probe_running(data, now):
-                raise CircuitOpenError(
-                    "the model API is being probed by another call; not calling it now",
-                    kind="circuit_open",
-                    retryable=True,
-                )
-            token = uuid.uuid4().hex
-            data["probe_token"] = token
-            data["probe_started"] = now
-            return Permit(probe=True, token=token)
+        try:
+            with self._file.update() as data:
+                if data.get("opened_at") is None:
+                    return Permit()
+                self._refuse_if_cooling(data)
+                now = self._clock()
+                if self._probe_running(data, now):
+                    raise _probing()
+                token = uuid.uuid4().hex
+                data["probe_token"] = token
+                data["probe_started"] = now
+                return Permit(probe=True, token=token)
+        except (LockTimeoutError, StoreIOError) as exc:
+            # The breaker is open or half-open and its state is busy or unwritable:
+            # refusing is the cautious answer, and costs one offline turn at most.
+            raise _probing() from exc
 
     def record_success(self, permit: Permit) -> None:
         """The API answered: close the breaker and forget earlier failures."""
@@ -196,6 +197,14 @@ class CircuitBreaker:
         if not data.get("probe_token") or not isinstance(started, int | float):
             return False
         return 0 <= now - started < self.probe_lease_s
+
+
+def _probing() -> CircuitOpenError:
+    return CircuitOpenError(
+        "the model API is being probed by another call; not calling it now",
+        kind="circuit_open",
+        retryable=True,
+    )
 
 
 def _clear_probe(data: dict[str, Any]) -> None:

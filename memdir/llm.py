@@ -12,6 +12,7 @@ the first time a request is actually sent.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import threading
@@ -21,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .breaker import CircuitBreaker
-from .errors import CircuitOpenError, ModelError
+from .breaker import CircuitBreaker, Permit
+from .errors import CircuitOpenError, LockTimeoutError, ModelError, StoreIOError
 from .stats import Stats
 
 if TYPE_CHECKING:
@@ -112,6 +113,10 @@ class _Failure:
     retry_after_s: float | None = None
 
 
+#: No request was sent: the whole budget went on loading the SDK. Not a verdict on the API.
+_SPENT_LOADING = _Failure("timeout", True, "the time budget ran out while loading the model SDK")
+
+
 class ModelBoundary:
     """Bounded retry, error classification, circuit breaker and counters around the SDK."""
 
@@ -162,48 +167,65 @@ class ModelBoundary:
                 f"a budget of {budget_s:g}s is too short for a model call", kind="timeout"
             )
         params.setdefault("model", self.config.model)
+        # The budget covers everything from here on: the breaker's lock, and loading the
+        # SDK on a process's first call (a second or more on a busy machine).
+        deadline = self._clock() + budget_s
         try:
             permit = self.breaker.acquire()
         except CircuitOpenError:
             self.stats.bump(model_calls_refused=1)
             raise
         try:
-            result, attempts = self._retry_loop(params, budget_s=budget_s)
+            result, attempts = self._retry_loop(params, deadline=deadline)
         except BaseException:
             # A bug or an interrupt, not a verdict on the API: hand the probe slot back.
-            self.breaker.release(permit)
+            self._settle(self.breaker.release, permit)
             raise
         if not isinstance(result, _Failure):
-            self.breaker.record_success(permit)
+            self._settle(self.breaker.record_success, permit)
             self.stats.bump(model_attempts=attempts, model_retries=attempts - 1, model_calls_ok=1)
             return result
-        if result.kind in BREAKER_KINDS:
-            self.breaker.record_failure(permit)
+        if result is _SPENT_LOADING:
+            self._settle(self.breaker.release, permit)
+        elif result.kind in BREAKER_KINDS:
+            self._settle(self.breaker.record_failure, permit)
         else:
-            self.breaker.record_success(permit)
+            self._settle(self.breaker.record_success, permit)
         self.stats.bump(
             model_attempts=attempts,
-            model_retries=attempts - 1,
+            model_retries=max(attempts - 1, 0),
             model_failures=1,
             model_budget_exhausted=int(result.retryable),
         )
         text = result.message
-        if result.retryable:
+        if result.retryable and attempts:
             text += f" (gave up after {attempts} attempt(s) within {budget_s:g}s)"
         raise ModelError(text, kind=result.kind, retryable=result.retryable)
 
+    @staticmethod
+    def _settle(record: Callable[[Permit], None], permit: Permit) -> None:
+        # Trigger: the breaker's state file is locked too long or cannot be written.
+        # Why: the call itself is over; losing its answer (or masking the exception in
+        # flight) over bookkeeping would be worse than one missed breaker update.
+        # Outcome: the update is dropped; the next call records again.
+        with contextlib.suppress(LockTimeoutError, StoreIOError):
+            record(permit)
+
     def _retry_loop(
-        self, params: dict[str, Any], *, budget_s: float
+        self, params: dict[str, Any], *, deadline: float
     ) -> tuple[Message | _Failure, int]:
         """The response or the last failure, and how many attempts were made."""
-        deadline = self._clock() + budget_s
+        client = self._get_client()
+        if deadline - self._clock() < MIN_ATTEMPT_S:
+            return _SPENT_LOADING, 0
         attempts = 0
         while True:
             attempts += 1
             # A sleep may overrun by a few milliseconds; never pass the SDK a timeout <= 0.
             timeout = max(deadline - self._clock(), MIN_ATTEMPT_S)
             try:
-                return self._attempt(params, timeout=timeout), attempts
+                message: Message = client.messages.create(**params, timeout=timeout)
+                return message, attempts
             except Exception as exc:
                 failure = _classify(exc)
                 if failure is None:
@@ -216,7 +238,12 @@ class ModelBoundary:
                 self._sleep(wait)
 
     def _next_wait(self, failure: _Failure, *, retry: int, deadline: float) -> float | None:
-        """Seconds to sleep before the next attempt, or None when we must stop now."""
+        """Seconds to sleep before the next attempt, or None when we must stop now.
+
+        A ``retry-after`` header (sent with 429, sometimes with 529/503) is obeyed
+        exactly; when it reaches past the budget we stop at once instead of sleeping
+        towards a deadline we cannot meet.
+        """
         if not failure.retryable:
             return None
         if failure.retry_after_s is not None:
@@ -229,9 +256,13 @@ class ModelBoundary:
             return None
         return wait
 
-    def _attempt(self, params: dict[str, Any], *, timeout: float) -> Message:
-        message: Message = self._get_client().messages.create(**params, timeout=timeout)
-        return message
+    def warm(self) -> None:
+        """Load the SDK and build the client now, so a first call's budget goes to the request.
+
+        Worth calling in long-lived processes (daemon, MCP server) right after start-up.
+        """
+        if self.config.configured:
+            self._get_client()
 
     def _get_client(self) -> anthropic.Anthropic:
         with self._client_lock:
@@ -257,7 +288,8 @@ def _classify(exc: BaseException) -> _Failure | None:
     if isinstance(exc, anthropic.APITimeoutError):
         return _Failure("timeout", True, "the model API did not answer in time")
     if isinstance(exc, anthropic.APIConnectionError):
-        return _Failure("connection", True, f"could not reach the model API: {exc.__cause__!r}")
+        cause = exc.__cause__ or exc
+        return _Failure("connection", True, f"could not reach the model API: {cause}")
     if isinstance(exc, anthropic.APIStatusError):
         return _classify_status(exc)
     if isinstance(exc, anthropic.APIError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 from collections.abc import Callable, Mapping
@@ -150,13 +151,14 @@ class MemoryDir:
         check_name(name) if "/" not in name else self.resolve(name)
         wanted = name.strip()
         headers = self.scan().memories
-        for test in (
+        tests: tuple[Callable[[MemoryHeader], bool], ...] = (
             lambda h: h.filename == wanted or h.filename == f"{wanted}.md",
             lambda h: h.stem == wanted,
             lambda h: h.name == wanted,
             lambda h: h.name.lower() == wanted.lower() or h.stem.lower() == wanted.lower(),
             lambda h: h.stem == slugify(wanted),
-        ):
+        )
+        for test in tests:
             hits = [h for h in headers if test(h)]
             if len(hits) == 1:
                 return hits[0]
@@ -396,7 +398,7 @@ class MemoryDir:
                 atomic_write(self.index_path, new)
         return changes
 
-    def index_problems(self, *, style: bool = False) -> list[tuple[str, str]]:
+    def index_problems(self, *, style: bool = False) -> builtins.list[tuple[str, str]]:
         """Drift of the index as (rule, message) pairs; `style` adds line and size checks."""
         present = {h.filename for h in self.scan().memories}
         return index_mod.index_problems(self._read_index(), present, self.index_path, style=style)

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import typing
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,13 +29,6 @@ from tests.fake_anthropic import FakeAnthropic
 MESSAGES = [{"role": "user", "content": "What did we decide about the build?"}]
 FAST = RetryPolicy(base_s=0.01, cap_s=0.02)
 SLACK_S = 0.35
-
-
-# TODO(lead): move this fixture to tests/conftest.py (see tests/fake_anthropic.py).
-@pytest.fixture
-def fake_anthropic(no_thread_leaks: None) -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as fake:
-        yield fake
 
 
 class SleepRecorder:
@@ -61,7 +53,10 @@ def boundary_for(url: str, **kwargs: typing.Any) -> ModelBoundary:
     kwargs.setdefault("policy", FAST)
     kwargs.setdefault("rng", random.Random(7))
     config = ModelConfig(api_key="sk-test-key", base_url=url)
-    return ModelBoundary(config, state_dir=state_dir(), **kwargs)
+    boundary = ModelBoundary(config, state_dir=state_dir(), **kwargs)
+    # Load the SDK up front so timing assertions measure HTTP, not the first import.
+    boundary.warm()
+    return boundary
 
 
 def call(boundary: ModelBoundary, budget_s: float = 1.5) -> typing.Any:
@@ -217,6 +212,27 @@ def test_unconfigured_sends_nothing(fake_anthropic: FakeAnthropic) -> None:
     assert fake_anthropic.requests == []
 
 
+def test_sdk_loading_counts_against_the_budget(fake_anthropic: FakeAnthropic) -> None:
+    import anthropic  # noqa: F401 - already paid for here; the sleep below stands in for it
+
+    class SlowLoading(ModelBoundary):
+        def _get_client(self) -> typing.Any:
+            time.sleep(0.3)
+            return super()._get_client()
+
+    config = ModelConfig(api_key="sk-test-key", base_url=fake_anthropic.url)
+    boundary = SlowLoading(config, state_dir=state_dir())
+    started = time.monotonic()
+    with pytest.raises(ModelError) as info:
+        call(boundary, budget_s=0.2)
+    assert time.monotonic() - started < 0.3 + SLACK_S
+    assert info.value.kind == "timeout"
+    assert "loading" in str(info.value)
+    assert fake_anthropic.requests == []
+    # Nothing was learnt about the API, so the breaker did not count it.
+    assert boundary.breaker.snapshot().failures == 0
+
+
 # -- retries ---------------------------------------------------------------------------
 
 
@@ -250,6 +266,7 @@ def test_connection_refused_fails_within_budget() -> None:
     assert time.monotonic() - started < 0.5 + SLACK_S
     assert info.value.kind == "connection"
     assert info.value.retryable
+    assert "could not reach the model API" in str(info.value)
     assert not isinstance(info.value, CircuitOpenError)
     stats = Stats(state_dir()).read()
     assert stats["model_attempts"] >= 2
