@@ -28,8 +28,50 @@ STOP_WORDS: frozenset[str] = frozenset(
     hello kind lot lots maybe need needs ok okay perhaps please quick quickly really
     right same something sort stuff sure thank thanks thing things wanna want wants
     yeah yes
+    get gets getting give go goes going gone know look looking see show tell think
     """.split()
 )
+
+# Past forms Snowball cannot reduce to their verb; prose about work is full of them.
+IRREGULAR_FORMS: dict[str, str] = {
+    word: base
+    for base, forms in (
+        ("begin", "began begun"),
+        ("break", "broke broken"),
+        ("bring", "brought"),
+        ("build", "built"),
+        ("buy", "bought"),
+        ("catch", "caught"),
+        ("choose", "chose chosen"),
+        ("drive", "drove driven"),
+        ("fall", "fell fallen"),
+        ("find", "found"),
+        ("forget", "forgot forgotten"),
+        ("freeze", "froze frozen"),
+        ("hide", "hid hidden"),
+        ("hold", "held"),
+        ("keep", "kept"),
+        ("lead", "led"),
+        ("lose", "lost"),
+        ("make", "made"),
+        ("mean", "meant"),
+        ("meet", "met"),
+        ("pay", "paid"),
+        ("run", "ran"),
+        ("sell", "sold"),
+        ("send", "sent"),
+        ("shake", "shook shaken"),
+        ("spend", "spent"),
+        ("take", "took taken"),
+        ("teach", "taught"),
+        ("throw", "threw thrown"),
+        ("wake", "woke woken"),
+        ("write", "wrote written"),
+        ("overwrite", "overwrote overwritten"),
+        ("rewrite", "rewrote rewritten"),
+    )
+    for word in forms.split()
+}
 
 # One group per line; every word in a group is related to every other. Words are stemmed
 # when the selector is built, so list any one inflection.
@@ -40,6 +82,8 @@ RELATED_TERMS: tuple[str, ...] = (
     "deploy deployment release ship rollout launch publish",
     "rollback revert undo downgrade",
     "flaky flake intermittent sporadic nondeterministic unstable unreliable",
+    "done finish finished complete completed",
+    "sleep sleeps sleeping wait waits waiting delay",
     "fail failure failing broken break red",
     "freeze frozen blackout moratorium",
     "hotfix patch fix bugfix",
@@ -85,7 +129,7 @@ RELATED_TERMS: tuple[str, ...] = (
     "alert alerts alerting page paging pager pagerduty",
     "oncall on-call rotation pager",
     "monitor monitoring observability",
-    "metric metrics prometheus telemetry instrumentation",
+    "metric metrics prometheus telemetry instrumentation histogram counter gauge",
     "dashboard dashboards grafana chart charts graph graphs panel",
     "log logs logging logger",
     "trace traces tracing span",
@@ -133,7 +177,8 @@ RELATED_TERMS: tuple[str, ...] = (
     "comment comments docstring docstrings",
     "naming name names rename",
     "script scripts shell bash zsh fish terminal",
-    "editor ide vim neovim vscode emacs",
+    "editor ide vim neovim nvim vscode emacs",
+    "shortcut shortcuts keybinding keybindings binding bindings hotkey keymap",
     "notebook notebooks jupyter ipynb",
     "python py pip",
     "javascript js node nodejs npm",
@@ -195,36 +240,4 @@ RELATED_TERMS: tuple[str, ...] = (
     "label labels leakage leak",
     "pipeline pipelines dag dags airflow dagster etl",
     "feature features",
-)
-
-# A query that is clearly about one kind of memory gets a small boost for that type.
-# Each pattern is matched against the lowercased query as a substring, so keep them
-# multi-word and unambiguous.
-TYPE_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "user",
-        (
-            "who am i",
-            "about me",
-            "my role",
-            "my background",
-            "my experience",
-            "my job",
-            "what i know",
-            "my preferences",
-        ),
-    ),
-    (
-        "reference",
-        (
-            "where can i find",
-            "where do i find",
-            "where is the",
-            "where are the",
-            "link to",
-            "url for",
-            "which channel",
-            "which dashboard",
-        ),
-    ),
 )

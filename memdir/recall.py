@@ -149,7 +149,9 @@ class Recaller:
         self._model = model
         self.project_root = project_root
         self._verifier = verifier
-        self.selector = OfflineSelector()
+        self.selector = OfflineSelector(
+            cache_file=store.state_path / "cache" / f"{store.key}.tokens.json"
+        )
         self.sessions = SessionStore(store.state_path)
         self.stats = Stats(store.state_path)
 
@@ -222,6 +224,7 @@ class Recaller:
                     f"score {scored.score:.2f}; matched: {', '.join(scored.matched_terms)}"
                 )
         timings["select_ms"] = (time.monotonic() - started) * 1000 - timings["scan_ms"]
+        self.selector.save_cache()
         memories = self._read(chosen, why, session.bytes_left if session_id else None)
         if mark_surfaced and session_id:
             self.mark_surfaced(session_id, memories)

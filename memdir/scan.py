@@ -107,8 +107,11 @@ class HeaderCache:
     def __init__(self, file: Path | None = None) -> None:
         self.file = file
         self._entries: dict[str, tuple[int, int, dict[str, Any]]] = {}
+        self._built: dict[str, tuple[int, int, tuple[MemoryHeader | None, ScanProblem | None]]] = {}
         self._dirty = False
         self._loaded = False
+        self.last_report: ScanReport | None = None
+        self.last_count = 0
 
     def _load(self) -> None:
         self._loaded = True
@@ -133,13 +136,37 @@ class HeaderCache:
 
     def put(self, filename: str, mtime_ns: int, size: int, record: dict[str, Any]) -> None:
         self._entries[filename] = (mtime_ns, size, record)
+        self._built.pop(filename, None)
         self._dirty = True
+
+    def built(
+        self, filename: str, mtime_ns: int, size: int
+    ) -> tuple[MemoryHeader | None, ScanProblem | None] | None:
+        """The header object already made for this version of the file, if any.
+
+        Rebuilding headers (paths, enums, dates) from records cost more than the stat
+        calls on a warm scan, so a long-lived process keeps the objects themselves.
+        """
+        entry = self._built.get(filename)
+        if entry is not None and entry[0] == mtime_ns and entry[1] == size:
+            return entry[2]
+        return None
+
+    def keep_built(
+        self,
+        filename: str,
+        mtime_ns: int,
+        size: int,
+        result: tuple[MemoryHeader | None, ScanProblem | None],
+    ) -> None:
+        self._built[filename] = (mtime_ns, size, result)
 
     def retain(self, filenames: set[str]) -> None:
         """Forget files that no longer exist."""
         gone = self._entries.keys() - filenames
         for name in gone:
             del self._entries[name]
+            self._built.pop(name, None)
         self._dirty = self._dirty or bool(gone)
 
     def save(self) -> None:
@@ -147,7 +174,9 @@ class HeaderCache:
             return
         data = {"version": _CACHE_VERSION, "entries": self._entries}
         try:
-            atomic_write(self.file, json.dumps(data, separators=(",", ":")), mode=0o600)
+            atomic_write(
+                self.file, json.dumps(data, separators=(",", ":")), mode=0o600, durable=False
+            )
         except Exception:  # noqa: BLE001 - a cache that cannot be saved is only slower
             return
         self._dirty = False
@@ -197,6 +226,7 @@ def scan(root: Path, *, cache: HeaderCache | None = None) -> ScanReport:
     memories: list[MemoryHeader] = []
     problems: list[ScanProblem] = []
     seen: set[str] = set()
+    changed = cache is None
     root_text = str(root)
     prefix_len = len(root_text) + 1
     for entry in iter_markdown(root):
@@ -206,12 +236,19 @@ def scan(root: Path, *, cache: HeaderCache | None = None) -> ScanReport:
             problems.append(ScanProblem(Path(entry.path), f"cannot stat: {exc.strerror}"))
             continue
         filename = entry.path[prefix_len:].replace(os.sep, "/")
-        path = Path(entry.path)
         seen.add(filename)
-        record = cache.get(filename, st.st_mtime_ns, st.st_size) if cache else None
-        if record is not None:
-            header, problem = _from_record(record, path, filename, st.st_mtime, st.st_size)
+        known = cache.built(filename, st.st_mtime_ns, st.st_size) if cache else None
+        record = None
+        if known is None and cache is not None:
+            record = cache.get(filename, st.st_mtime_ns, st.st_size)
+        if known is not None:
+            header, problem = known
+        elif record is not None:
+            header, problem = _from_record(
+                record, Path(entry.path), filename, st.st_mtime, st.st_size
+            )
         else:
+            path = Path(entry.path)
             head, reason = read_head(entry.path, size=st.st_size)
             if head is None:
                 header, problem = None, ScanProblem(path, reason or "unreadable")
@@ -221,6 +258,9 @@ def scan(root: Path, *, cache: HeaderCache | None = None) -> ScanReport:
                 )
             if cache is not None:
                 cache.put(filename, st.st_mtime_ns, st.st_size, _to_record(header, problem))
+        if cache is not None and known is None:
+            changed = True
+            cache.keep_built(filename, st.st_mtime_ns, st.st_size, (header, problem))
         if header is not None:
             memories.append(header)
         if problem is not None:
@@ -228,6 +268,13 @@ def scan(root: Path, *, cache: HeaderCache | None = None) -> ScanReport:
     if cache is not None:
         cache.retain(seen)
         cache.save()
+        # Nothing new and nothing gone: the last report is still right, sorted already.
+        last = cache.last_report
+        if not changed and last is not None and len(seen) == cache.last_count:
+            return last
     memories.sort(key=lambda h: (-h.mtime, h.filename))
     problems.sort(key=lambda p: str(p.path))
-    return ScanReport(tuple(memories), tuple(problems))
+    report = ScanReport(tuple(memories), tuple(problems))
+    if cache is not None:
+        cache.last_report, cache.last_count = report, len(seen)
+    return report

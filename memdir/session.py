@@ -74,5 +74,10 @@ class SessionStore:
                 if item not in paths:
                     paths.add(item)
                     used += size
-            atomic_write(path, json.dumps({"surfaced": sorted(paths), "bytes": used}), mode=0o600)
+            atomic_write(
+                path,
+                json.dumps({"surfaced": sorted(paths), "bytes": used}),
+                mode=0o600,
+                durable=False,
+            )
         return SessionState(frozenset(paths), used)

