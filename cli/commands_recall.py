@@ -59,6 +59,7 @@ def render_human(result: RecallResult, *, explain: bool) -> str:
 )
 @click.option("--no-verify", is_flag=True, help="Do not check files and names against the project.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--no-daemon", is_flag=True, help="Do the work here even if `memory watch` runs.")
 @pass_store
 def recall(
     store: MemoryDir,
@@ -70,20 +71,41 @@ def recall(
     project: Path | None,
     no_verify: bool,
     as_json: bool,
+    no_daemon: bool,
 ) -> None:
     """Recall the at most five memories that clearly help with QUERY.
 
     Uses the model when ANTHROPIC_API_KEY is set, else (or when it fails) the offline
-    selector, and says which ran.
+    selector, and says which ran. A running `memory watch` answers instead when it can
+    (same output, without this process's start-up work).
 
     \b
     Example:
         memory recall "why are the webhook tests flaky?" --explain
     """
     root = None if no_verify else (project or default_project_root())
-    recaller = Recaller(store, project_root=root)
     tool_list = [t.strip() for t in tools.split(",") if t.strip()]
-    result = recaller.recall(query, session_id=session_id, tools=tool_list, offline=offline)
+    answer = None
+    if not no_daemon:
+        from memdir.daemon_client import daemon_recall, result_from_answer
+
+        answer = daemon_recall(
+            store.path,
+            query=query,
+            session_id=session_id,
+            tools=tool_list,
+            offline=offline,
+            project_root=root,
+            state_dir=store.state_path,
+        )
+    if answer is not None and as_json:
+        echo_json(answer["result"])
+        return
+    if answer is not None:
+        result = result_from_answer(answer)
+    else:
+        recaller = Recaller(store, project_root=root)
+        result = recaller.recall(query, session_id=session_id, tools=tool_list, offline=offline)
     if as_json:
         echo_json(result.to_json())
     else:

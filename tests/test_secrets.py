@@ -128,6 +128,7 @@ sk-ant is the prefix of Anthropic keys; sk- is OpenAI's.
 client_secret is loaded by load_client_secret_from_keychain() at startup.
 The auth_token column is a UUID foreign key.
 postgres://app:password@localhost:5432/app is the local dev default.
+def sign(self, private_key: ed25519.Ed25519PrivateKey, *, api_token: PKCS7PrivateKeyTypes) -> None:
 Tokens per minute: 40000. Passwords: hashed with argon2id.
 """
 
