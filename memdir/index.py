@@ -85,14 +85,17 @@ def entry_line(header: MemoryHeader) -> str:
     return f"{start} — {hook}"
 
 
-def plan_sync(text: str, memories: Sequence[MemoryHeader]) -> tuple[str, IndexChanges]:
+def plan_sync(
+    text: str, memories: Sequence[MemoryHeader], *, existing: Iterable[str] = ()
+) -> tuple[str, IndexChanges]:
     """The new index text for `memories`, and what changed.
 
     A list item is removed only when every local ``.md`` file it links to is gone; lines
-    without such links are never touched. New entries are appended at the end, newest
-    memories first.
+    without such links are never touched. `existing` names files that are there but could
+    not be read as memories: their lines stay (the file needs fixing, not forgetting).
+    New entries are appended at the end, newest memories first.
     """
-    present = {m.filename for m in memories}
+    present = {m.filename for m in memories} | set(existing)
     kept: list[str] = []
     removed: list[str] = []
     lines = text.splitlines()

@@ -168,8 +168,10 @@ class Recaller:
                 return [() for _ in bodies]
             from .verify import ProjectVerifier
 
+            # The memory folder may sit inside the project: its own files must not count
+            # as evidence that what they name still exists.
             self._verifier = ProjectVerifier(
-                self.project_root, state_dir=self.store.state_path
+                self.project_root, state_dir=self.store.state_path, exclude=(self.store.path,)
             ).verify_many
         return self._verifier(bodies)
 

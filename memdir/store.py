@@ -390,10 +390,15 @@ class MemoryDir:
 
     def sync_index(self, *, dry_run: bool = False) -> index_mod.IndexChanges:
         """Add missing entries and drop entries for deleted files; other lines are kept."""
-        memories = self.scan().memories
+        report = self.scan()
+        root = Path(os.path.realpath(self.path))
+        unreadable = []
+        for problem in report.problems:
+            with contextlib.suppress(ValueError):
+                unreadable.append(Path(os.path.realpath(problem.path)).relative_to(root).as_posix())
         with self.index_lock():
             current = self._read_index()
-            new, changes = index_mod.plan_sync(current, memories)
+            new, changes = index_mod.plan_sync(current, report.memories, existing=unreadable)
             if changes.changed and not dry_run:
                 atomic_write(self.index_path, new)
         return changes

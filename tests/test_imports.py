@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 import memdir
 
 
@@ -34,8 +36,17 @@ def test_memory_help_does_not_import_anthropic() -> None:
 def test_exported_members_are_sorted_and_real() -> None:
     assert memdir.__all__ == sorted(memdir.__all__)
     for name in memdir.__all__:
-        assert getattr(memdir, name) is not None
+        value = getattr(memdir, name)
+        assert value.__module__.startswith("memdir."), name
     public = {n for n in dir(memdir) if not n.startswith("_")}
-    exported = set(memdir.__all__)
+    helpers = {"annotations", "importlib", "TYPE_CHECKING", "Any"}
     modules = {n for n in public if type(getattr(memdir, n)).__name__ == "module"}
-    assert public - modules == exported
+    assert public - modules - helpers == set(memdir.__all__)
+    with pytest.raises(AttributeError):
+        memdir.no_such_name  # noqa: B018
+
+
+def test_import_memdir_loads_nothing_heavy() -> None:
+    modules = _modules_after("import memdir")
+    for heavy in ("anthropic", "mcp", "watchdog", "memdir.recall", "memdir.hook", "yaml"):
+        assert heavy not in modules, heavy

@@ -191,3 +191,14 @@ def test_two_processes_saving_500_each_lose_nothing(memory_dir: Path) -> None:
     lines = store.read_index().splitlines()
     assert len(lines) == 1000 and len(set(lines)) == 1000
     assert store.index_problems() == []
+
+
+def test_sync_keeps_lines_of_files_that_exist_but_do_not_parse(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    save(store, "A")
+    (memory_dir / "a.md").write_text("---\nname: [broken\n---\n")
+    changes = store.sync_index()
+    assert changes.removed == ()
+    assert "(a.md)" in store.read_index()
+    (memory_dir / "a.md").unlink()
+    assert store.sync_index().removed == ("- [A](a.md) — about A",)

@@ -1,0 +1,171 @@
+"""`memory hook claude-code ...`, `memory install claude-code`, `memory uninstall claude-code`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from memdir.install import SettingsChange
+
+SCOPE_HELP = {
+    "user": "Your user settings (<config>/settings.json): every project (the default).",
+    "project": "The project's .claude/settings.json, shared with everyone using the repository.",
+    "local": "The project's .claude/settings.local.json: this project, this machine only.",
+}
+
+
+def _explicit_dir() -> Path | None:
+    """The folder given by ``--dir`` / ``MEMDIR_DIR``, or None to follow the hook's cwd."""
+    directory = click.get_current_context().find_root().params.get("directory")
+    return Path(directory) if directory else None
+
+
+def _run_hook(event: str) -> None:
+    # Trigger: anything at all going wrong, even before the library runs. Why: exit 2 from
+    # a UserPromptSubmit hook erases the user's prompt, and click's errors exit 1 or 2.
+    # Outcome: the hook always exits 0; failures are logged by `run_hook` or below.
+    try:
+        from memdir.claude_code import run_hook
+
+        stdin = sys.stdin.buffer.read()
+        output = run_hook(event, stdin, memory_dir=_explicit_dir())
+        if output is not None:
+            click.echo(json.dumps(output, ensure_ascii=False))
+    except Exception as exc:
+        from memdir.claude_code import log_line
+
+        log_line(event, f"error in the command: {type(exc).__name__}: {exc}")
+
+
+@click.group()
+def hook() -> None:
+    """Run memdir as an agent's hook: read the hook's JSON on stdin, answer on stdout.
+
+    These commands are meant to be called by the agent; `memory install` sets them up.
+    """
+
+
+@hook.group("claude-code")
+def hook_claude_code() -> None:
+    """Claude Code hooks. They always exit 0; problems go to <state>/hooks.log.
+
+    \b
+    Try one by hand:
+        echo '{"session_id": "s1", "transcript_path": "/tmp/t.jsonl", "cwd": "'$PWD'",
+               "hook_event_name": "UserPromptSubmit", "prompt": "how do we deploy?"}' \\
+          | memory hook claude-code user-prompt-submit
+    """
+
+
+@hook_claude_code.command("user-prompt-submit")
+def user_prompt_submit() -> None:
+    """Recall memories for the prompt and print them as additionalContext."""
+    _run_hook("user-prompt-submit")
+
+
+@hook_claude_code.command("stop")
+def stop() -> None:
+    """Queue extraction for the turn that just ended, and return at once."""
+    _run_hook("stop")
+
+
+@hook_claude_code.command("session-end")
+def session_end() -> None:
+    """Queue a last extraction, for turns whose Stop hook never ran."""
+    _run_hook("session-end")
+
+
+def _scope_options(func: Callable[..., None]) -> Callable[..., None]:
+    decorators = [
+        click.option("--user", "scope", flag_value="user", default=True, help=SCOPE_HELP["user"]),
+        click.option("--project", "scope", flag_value="project", help=SCOPE_HELP["project"]),
+        click.option("--local", "scope", flag_value="local", help=SCOPE_HELP["local"]),
+        click.option("--dry-run", is_flag=True, help="Print the change as a diff; write nothing."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def _apply(change: SettingsChange, *, dry_run: bool, done: str, nothing: str) -> None:
+    from memdir.install import apply_change
+
+    if not change.changed:
+        click.echo(nothing)
+        return
+    if dry_run:
+        click.echo(change.diff(), nl=False)
+        click.echo(f"(dry run: {change.path} was not changed)")
+        return
+    backup = apply_change(change)
+    click.echo(f"{done} {', '.join(change.events)} in {change.path}")
+    if backup is not None:
+        click.echo(f"Backup of the previous file: {backup}")
+
+
+@click.group()
+def install() -> None:
+    """Install memdir into an agent."""
+
+
+@install.command("claude-code")
+@_scope_options
+def install_claude_code(scope: str, dry_run: bool) -> None:
+    """Add memdir's hooks to Claude Code's settings.
+
+    UserPromptSubmit recalls memories for each prompt, Stop queues extraction after each
+    turn, SessionEnd queues a last one. Existing hooks and settings are kept, the file is
+    backed up first, and running it again changes nothing. The hooks use the memory folder
+    Claude Code uses for each project.
+
+    \b
+    Examples:
+        memory install claude-code --dry-run
+        memory install claude-code            # user settings: every project
+        memory install claude-code --project  # this repository's .claude/settings.json
+    """
+    from memdir.install import memory_command, plan_install, settings_path
+
+    path = settings_path(scope)  # type: ignore[arg-type]
+    change = plan_install(path, command=memory_command())
+    _apply(
+        change,
+        dry_run=dry_run,
+        done="Installed memdir's hooks for",
+        nothing=f"memdir's hooks are already installed in {path}; nothing changed.",
+    )
+
+
+@click.group()
+def uninstall() -> None:
+    """Remove memdir from an agent."""
+
+
+@uninstall.command("claude-code")
+@_scope_options
+def uninstall_claude_code(scope: str, dry_run: bool) -> None:
+    """Remove memdir's hooks from Claude Code's settings; other hooks are kept.
+
+    \b
+    Example:
+        memory uninstall claude-code --dry-run
+    """
+    from memdir.install import plan_uninstall, settings_path
+
+    path = settings_path(scope)  # type: ignore[arg-type]
+    change = plan_uninstall(path)
+    _apply(
+        change,
+        dry_run=dry_run,
+        done="Removed memdir's hooks for",
+        nothing=f"No memdir hooks in {path}; nothing changed.",
+    )
+
+
+COMMANDS = [hook, install, uninstall]

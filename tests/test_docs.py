@@ -1,0 +1,49 @@
+"""The README documents every command, and its first two commands are the Makefile's."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from memdir_cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _commands(group: click.Group, prefix: str = "memory") -> list[tuple[str, click.Command]]:
+    out = []
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None
+        if command.hidden:
+            continue
+        out.append((f"{prefix} {name}", command))
+        if isinstance(command, click.Group):
+            out += _commands(command, f"{prefix} {name}")
+    return out
+
+
+COMMANDS = _commands(cli)
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[p for p, _ in COMMANDS])
+def test_every_command_has_help_and_is_in_the_readme(path: str, command: click.Command) -> None:
+    assert (command.help or "").strip(), f"{path} has no help text"
+    assert f"`{path}" in README, f"{path} is not in the README"
+
+
+def test_readme_first_two_commands_are_the_makefile_targets() -> None:
+    blocks = re.findall(r"```(?:sh|bash|shell)?\n(.*?)```", README, re.S)
+    first_lines = [
+        line.split("#")[0].strip() for line in blocks[0].splitlines() if line.strip()
+    ]
+    assert first_lines[:2] == ["make demo", "make test"]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make test" in ci
