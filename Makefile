@@ -20,6 +20,9 @@ demo: $(STAMP)
 	@echo "== memory recall: the few memories that matter for one question (offline selector)"
 	@MEMDIR_OFFLINE=1 $(BIN)/memory --dir examples/memories recall --explain \
 		--project examples/demo-project "how is the late fee on an overdue invoice computed?"
+	@echo
+	@echo "== memory lint: the store's health, with stale references checked against the project"
+	@MEMDIR_OFFLINE=1 $(BIN)/memory --dir examples/memories lint --project examples/demo-project
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -13,8 +13,8 @@ everyone else is refused as if the breaker were open.
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -107,7 +107,7 @@ class CircuitBreaker:
                 now = self._clock()
                 if self._probe_running(data, now):
                     raise _probing()
-                token = uuid.uuid4().hex
+                token = os.urandom(16).hex()
                 data["probe_token"] = token
                 data["probe_started"] = now
                 return Permit(probe=True, token=token)

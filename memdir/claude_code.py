@@ -224,7 +224,7 @@ def session_end(data: HookInput, *, store: MemoryDir) -> None:
 
 
 def _require_model() -> None:
-    from .llm import ModelConfig
+    from .modelconfig import ModelConfig
 
     if not ModelConfig.from_env().configured:
         raise HookSkipped(

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import MemdirError
 from .extract import ExtractionResult, Extractor, ExtractState
 from .fsio import atomic_write, file_lock
-from .llm import ModelConfig
+from .modelconfig import ModelConfig
 from .paths import state_dir as default_state_dir
 from .store import MemoryDir
 from .transcript import contains_assistant_text, load_transcript

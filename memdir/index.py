@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote
 
 from .types import MemoryHeader
 
@@ -52,7 +51,11 @@ def local_links(line: str) -> list[str]:
     for _title, target in _LINK.findall(line):
         if "://" in target or target.startswith(("#", "mailto:", "/")):
             continue
-        target = unquote(target.split("#", 1)[0]).removeprefix("./")
+        target = target.split("#", 1)[0].removeprefix("./")
+        if "%" in target:
+            from urllib.parse import unquote
+
+            target = unquote(target)
         if target.endswith(".md"):
             targets.append(target)
     return targets

@@ -13,25 +13,33 @@ the first time a request is actually sent.
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .breaker import CircuitBreaker, Permit
 from .errors import CircuitOpenError, LockTimeoutError, ModelError, StoreIOError
+from .modelconfig import DEFAULT_MODEL, ModelConfig
 from .stats import Stats
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "MIN_ATTEMPT_S",
+    "MessageCreator",
+    "ModelBoundary",
+    "ModelConfig",
+    "RetryPolicy",
+    "response_text",
+]
 
 if TYPE_CHECKING:
     import anthropic
     from anthropic.types import Message
 
-#: A current Sonnet that the installed SDK (anthropic 2.14) does not list as deprecated.
-DEFAULT_MODEL = "claude-sonnet-5-5"
 
 #: Do not start an attempt (or sleep towards one) with less budget than this left.
 MIN_ATTEMPT_S = 0.05
@@ -55,37 +63,7 @@ BREAKER_KINDS = frozenset(
     }
 )
 
-_TRUTHY = {"1", "true", "yes", "on"}
 _SPEND_LIMIT_CODES = {"contract_spend_limit_reached", "enforced_spend_limit_reached"}
-
-
-@dataclass(frozen=True, slots=True)
-class ModelConfig:
-    """Which model to call and with which credentials."""
-
-    model: str = DEFAULT_MODEL
-    api_key: str | None = field(default=None, repr=False)
-    auth_token: str | None = field(default=None, repr=False)
-    base_url: str | None = None
-    offline: bool = False
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ModelConfig:
-        """Read ``MEMDIR_MODEL``, ``ANTHROPIC_API_KEY`` / ``ANTHROPIC_AUTH_TOKEN``,
-        ``ANTHROPIC_BASE_URL`` and ``MEMDIR_OFFLINE`` (1 turns every model call off)."""
-        env = os.environ if env is None else env
-        return cls(
-            model=env.get("MEMDIR_MODEL", "").strip() or DEFAULT_MODEL,
-            api_key=env.get("ANTHROPIC_API_KEY", "").strip() or None,
-            auth_token=env.get("ANTHROPIC_AUTH_TOKEN", "").strip() or None,
-            base_url=env.get("ANTHROPIC_BASE_URL", "").strip() or None,
-            offline=env.get("MEMDIR_OFFLINE", "").strip().lower() in _TRUTHY,
-        )
-
-    @property
-    def configured(self) -> bool:
-        """True when a credential is present and offline mode is not forced."""
-        return not self.offline and bool(self.api_key or self.auth_token)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import InvalidMemoryError
 from .types import MemoryType
 
@@ -26,8 +24,13 @@ MAX_DESCRIPTION = 200
 MAX_NAME = 100
 CORE_KEYS = ("name", "description", "type")
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _yaml() -> Any:
+    """PyYAML, imported on first use: most scans never need it (see `_fast_meta`)."""
+    import yaml
+
+    return yaml
 
 # A value YAML would turn into something other than a string (bool, null, number, date,
 # or anything with YAML syntax in it) sends the whole block to the real YAML parser.
@@ -99,8 +102,10 @@ def split_frontmatter(text: str, *, max_lines: int | None = None) -> ParsedHead:
     body = "\n".join(lines[end + 1 :]).lstrip("\n")
     meta = _fast_meta(block)
     if meta is None:
+        yaml = _yaml()
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         try:
-            loaded = yaml.load("\n".join(block), Loader=_Loader)  # noqa: S506 - safe loader
+            loaded = yaml.load("\n".join(block), Loader=loader)  # noqa: S506 - safe loader
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 2})" if mark is not None else ""
@@ -197,8 +202,9 @@ def render(
     for key, value in extra.items():
         if key not in CORE_KEYS:
             meta[key] = value
-    head = yaml.dump(
-        meta, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000
-    ).rstrip("\n")
+    yaml = _yaml()
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    head = yaml.dump(meta, Dumper=dumper, sort_keys=False, allow_unicode=True, width=10_000)
+    head = head.rstrip("\n")
     body = body.strip("\n")
     return f"---\n{head}\n---\n\n{body}\n" if body else f"---\n{head}\n---\n"

@@ -11,19 +11,22 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ModelError
 from .freshness import age_days, freshness_note
-from .llm import MessageCreator, ModelBoundary, ModelConfig
-from .select_llm import MAX_CANDIDATES, MAX_SELECTED, select_with_model
+from .modelconfig import ModelConfig
 from .select_offline import OfflineSelector, is_selectable_query
 from .session import SessionStore
 from .stats import Stats
 from .store import MemoryDir
 from .types import MemoryHeader
 
+if TYPE_CHECKING:
+    from .llm import MessageCreator
+
 MAX_LINES = 200
+MAX_SELECTED = 5
 MAX_BYTES = 4096
 #: End-to-end time budget for a recall that asks the model.
 DEFAULT_BUDGET_S = 3.0
@@ -159,6 +162,8 @@ class Recaller:
     def model(self) -> MessageCreator | None:
         """The model client, or None when no model is configured."""
         if self._model is None and self.config.configured:
+            from .llm import ModelBoundary
+
             self._model = ModelBoundary(self.config, state_dir=self.store.state_path)
         return self._model
 
@@ -208,6 +213,8 @@ class Recaller:
         chosen: list[MemoryHeader] = []
         if use_model and candidates:
             assert self.model is not None
+            from .select_llm import MAX_CANDIDATES, select_with_model
+
             shown = self.selector.prefilter(query, candidates, limit=MAX_CANDIDATES)
             remaining = budget_s - (time.monotonic() - started)
             try:

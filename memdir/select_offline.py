@@ -351,33 +351,49 @@ class OfflineSelector:
             self._prune(set(keys))
         return keys
 
+    def _load_stored(self) -> dict[str, list[Any]]:
+        """Documents (and the related-term map) saved by an earlier process."""
+        if self._stored is None:
+            self._stored = {}
+            if self.cache_file is not None:
+                try:
+                    data = json.loads(self.cache_file.read_text(encoding="utf-8"))
+                    if data.get("config") == repr(self.config):
+                        self._stored = data["docs"]
+                        related = data.get("related")
+                        if self._related is None and isinstance(related, dict):
+                            self._related = {t: frozenset(r) for t, r in related.items()}
+                except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                    pass
+        return self._stored
+
     def _stored_doc(self, key: _Key, header: MemoryHeader) -> _Doc | None:
         """The document saved by an earlier process, when its text is unchanged."""
         if self.cache_file is None:
             return None
-        if self._stored is None:
-            self._stored = {}
-            try:
-                data = json.loads(self.cache_file.read_text(encoding="utf-8"))
-                if data.get("config") == repr(self.config):
-                    self._stored = data["docs"]
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                pass
-        self._dirty = True
-        record = self._stored.get(_key_text(key))
+        record = self._load_stored().get(_key_text(key))
         text = _text_of(header)
         if record is None or tuple(record[:3]) != text:
+            self._dirty = True  # about to be tokenized: worth saving for the next process
             return None
         return _Doc(header=header, text=text, weights=record[3])
 
     def save_cache(self) -> None:
         """Write the token cache for the next process, if anything changed."""
-        if self.cache_file is None or not self._dirty:
+        if self.cache_file is None:
+            return
+        stored = self._load_stored()
+        if not self._dirty and len(stored) == len(self._docs):
             return
         with self._lock:
             docs = {_key_text(k): [*d.text, d.weights] for k, d in self._docs.items()}
+            related = {t: sorted(r) for t, r in (self._related or {}).items()}
             self._dirty = False
-        payload = json.dumps({"config": repr(self.config), "docs": docs}, separators=(",", ":"))
+        self._stored = docs
+        payload = json.dumps(
+            {"config": repr(self.config), "docs": docs, "related": related},
+            separators=(",", ":"),
+        )
         try:
             atomic_write(self.cache_file, payload, mode=0o600, durable=False)
         except MemdirError:
@@ -438,8 +454,12 @@ class OfflineSelector:
         return self._vocab
 
     def _related_terms(self) -> dict[str, frozenset[str]]:
-        # Built on first use: stemming the vocabulary costs tens of milliseconds.
+        # Built on first use: stemming the vocabulary costs tens of milliseconds, so a
+        # saved copy is used when there is one.
+        if self._related is None and self.cache_file is not None:
+            self._load_stored()
         if self._related is None:
+            self._dirty = True
             related: dict[str, set[str]] = {}
             for line in RELATED_TERMS:
                 group = {t for w in line.split() for t in self._terms(w)}

@@ -17,7 +17,6 @@ import contextlib
 import hashlib
 import json
 import os
-import subprocess
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -139,6 +138,8 @@ class ProjectVerifier:
         command = ["git", "-C", str(self.root), "ls-files", "-z", "-c", "-o", "-m", "-d", "-s"]
         command += ["-t", "--exclude-standard"]
         try:
+            import subprocess  # only when there is a git repository to ask
+
             result = subprocess.run(command, capture_output=True, env=env, timeout=30)
         except (OSError, subprocess.TimeoutExpired):
             return None
