@@ -1,4 +1,4 @@
-"""Entry point: the root group, error translation, and command registration."""
+"""The root command group: lazy command loading and the one place errors are translated."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import click
 from memdir.errors import MemdirError
 from memdir.paths import resolve_memory_dir
 from memdir.store import MemoryDir
-
 
 #: Command name -> module of this package that defines it (in its COMMANDS list).
 #: Modules are imported only when their command runs, so `memory recall` or a hook does
@@ -88,8 +87,3 @@ def cli(ctx: click.Context, directory: Path | None) -> None:
         # in (a bad setting would otherwise exit 2, which erases the user's prompt).
         return
     ctx.obj = MemoryDir(resolve_memory_dir(directory))
-
-
-def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="memory")
