@@ -89,9 +89,7 @@ def bench_size(n: int, repeat: int) -> None:
             store = MemoryDir(folder, state=state)
             recaller = Recaller(store, config=ModelConfig(offline=True))
             colds.append(timed_recall(recaller, QUERIES[r % len(QUERIES)]))
-            warms.append(
-                statistics.median(timed_recall(recaller, q) for q in QUERIES)
-            )
+            warms.append(statistics.median(timed_recall(recaller, q) for q in QUERIES))
             again = Recaller(MemoryDir(folder, state=state), config=ModelConfig(offline=True))
             reopen.append(timed_recall(again, QUERIES[(r + 1) % len(QUERIES)]))
         f, c, w, o = (statistics.median(x) for x in (floors, colds, warms, reopen))

@@ -157,6 +157,7 @@ def user_prompt_submit(
             offline=offline,
             project_root=root,
             state_dir=store.state_path,
+            mark_surfaced=False,  # marked below, for what fits in the context only
         )
     if answer is not None:
         rendered: str = answer["rendered"]

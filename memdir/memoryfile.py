@@ -25,12 +25,12 @@ MAX_NAME = 100
 CORE_KEYS = ("name", "description", "type")
 
 
-
 def _yaml() -> Any:
     """PyYAML, imported on first use: most scans never need it (see `_fast_meta`)."""
     import yaml
 
     return yaml
+
 
 # A value YAML would turn into something other than a string (bool, null, number, date,
 # or anything with YAML syntax in it) sends the whole block to the real YAML parser.

@@ -153,7 +153,7 @@ class Recaller:
         self.project_root = project_root
         self._verifier = verifier
         self.selector = OfflineSelector(
-            cache_file=store.state_path / "cache" / f"{store.key}.tokens.json"
+            cache_file=store.state_path / "cache" / f"{store.key}.tokens.cache"
         )
         self.sessions = SessionStore(store.state_path)
         self.stats = Stats(store.state_path)

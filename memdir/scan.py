@@ -6,13 +6,12 @@ mtime and size lets an unchanged store be scanned with one ``stat`` per file.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .fsio import atomic_write
+from . import cachefile
 from .memoryfile import HEADER_LINES, split_frontmatter, text_field, updated_field
 from .types import MemoryHeader, MemoryType, ScanProblem, ScanReport
 
@@ -21,7 +20,7 @@ INDEX_NAME = "MEMORY.md"
 MAX_FILE_BYTES = 1_000_000
 #: Bytes read from each file: enough for 30 lines of frontmatter in practice.
 HEAD_BYTES = 8192
-_CACHE_VERSION = 2
+_CACHE_VERSION = "headers-3"
 
 _SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv"})
 
@@ -115,16 +114,9 @@ class HeaderCache:
 
     def _load(self) -> None:
         self._loaded = True
-        if self.file is None:
-            return
-        try:
-            data = json.loads(self.file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        if isinstance(data, dict) and data.get("version") == _CACHE_VERSION:
-            entries = data.get("entries")
-            if isinstance(entries, dict):
-                self._entries = {k: (v[0], v[1], v[2]) for k, v in entries.items()}
+        entries = cachefile.load(self.file, _CACHE_VERSION)
+        if isinstance(entries, dict):
+            self._entries = entries
 
     def get(self, filename: str, mtime_ns: int, size: int) -> dict[str, Any] | None:
         if not self._loaded:
@@ -172,13 +164,7 @@ class HeaderCache:
     def save(self) -> None:
         if not self._dirty or self.file is None:
             return
-        data = {"version": _CACHE_VERSION, "entries": self._entries}
-        try:
-            atomic_write(
-                self.file, json.dumps(data, separators=(",", ":")), mode=0o600, durable=False
-            )
-        except Exception:  # noqa: BLE001 - a cache that cannot be saved is only slower
-            return
+        cachefile.save(self.file, _CACHE_VERSION, self._entries)
         self._dirty = False
 
 

@@ -41,7 +41,6 @@ on the held-out half; ``benchmarks/bench_recall_quality.py`` prints both halves.
 from __future__ import annotations
 
 import heapq
-import json
 import math
 import re
 import threading
@@ -55,9 +54,8 @@ from typing import Any
 
 import snowballstemmer
 
+from . import cachefile
 from ._offline_vocab import IRREGULAR_FORMS, RELATED_TERMS, STOP_WORDS
-from .errors import MemdirError
-from .fsio import atomic_write
 from .types import MemoryHeader
 
 __all__ = ["CacheInfo", "OfflineSelector", "Scored", "SelectorConfig", "is_selectable_query"]
@@ -69,6 +67,7 @@ _COUNTED_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # Split points inside camelCase and PascalCase ("validateSettlement", "HTTPServer").
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _MIN_PREFIX = 4
+_CACHE_VERSION = "tokens-1"
 _FIELDS = 4  # description, name, filename stem, body snippet
 
 _Key = tuple[str, float, int]
@@ -355,16 +354,12 @@ class OfflineSelector:
         """Documents (and the related-term map) saved by an earlier process."""
         if self._stored is None:
             self._stored = {}
-            if self.cache_file is not None:
-                try:
-                    data = json.loads(self.cache_file.read_text(encoding="utf-8"))
-                    if data.get("config") == repr(self.config):
-                        self._stored = data["docs"]
-                        related = data.get("related")
-                        if self._related is None and isinstance(related, dict):
-                            self._related = {t: frozenset(r) for t, r in related.items()}
-                except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                    pass
+            data = cachefile.load(self.cache_file, _CACHE_VERSION)
+            if isinstance(data, dict) and data.get("config") == repr(self.config):
+                self._stored = data.get("docs") or {}
+                related = data.get("related")
+                if self._related is None and isinstance(related, dict):
+                    self._related = {t: frozenset(r) for t, r in related.items()}
         return self._stored
 
     def _stored_doc(self, key: _Key, header: MemoryHeader) -> _Doc | None:
@@ -390,14 +385,11 @@ class OfflineSelector:
             related = {t: sorted(r) for t, r in (self._related or {}).items()}
             self._dirty = False
         self._stored = docs
-        payload = json.dumps(
+        cachefile.save(
+            self.cache_file,
+            _CACHE_VERSION,
             {"config": repr(self.config), "docs": docs, "related": related},
-            separators=(",", ":"),
         )
-        try:
-            atomic_write(self.cache_file, payload, mode=0o600, durable=False)
-        except MemdirError:
-            pass  # a cache that cannot be saved only makes the next process slower
 
     def _tokenize(self, header: MemoryHeader) -> _Doc:
         cfg = self.config

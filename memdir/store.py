@@ -126,7 +126,7 @@ class MemoryDir:
 
     def header_cache(self) -> HeaderCache:
         if self._cache is None:
-            self._cache = HeaderCache(self.state_path / "cache" / f"{self.key}.headers.json")
+            self._cache = HeaderCache(self.state_path / "cache" / f"{self.key}.headers.cache")
         return self._cache
 
     def scan(self, *, use_cache: bool = True) -> ScanReport:

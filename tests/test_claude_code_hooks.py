@@ -323,6 +323,7 @@ def test_a_running_daemon_answers_instead_of_a_local_recall(
     assert request["query"] == payload["prompt"]
     assert request["session_id"] == payload["session_id"]
     assert request["project_root"] == str(ws.project)
+    assert request["mark_surfaced"] is False  # the hook marks only what fits its context
     # The hook records what it showed, whatever the daemon did.
     surfaced = SessionStore(ws.state).get(payload["session_id"]).surfaced
     assert surfaced == {str(ws.memory.path / "favourite_colour.md")}

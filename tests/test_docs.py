@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 import pytest
-
 from memdir_cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,9 +38,7 @@ def test_every_command_has_help_and_is_in_the_readme(path: str, command: click.C
 
 def test_readme_first_two_commands_are_the_makefile_targets() -> None:
     blocks = re.findall(r"```(?:sh|bash|shell)?\n(.*?)```", README, re.S)
-    first_lines = [
-        line.split("#")[0].strip() for line in blocks[0].splitlines() if line.strip()
-    ]
+    first_lines = [line.split("#")[0].strip() for line in blocks[0].splitlines() if line.strip()]
     assert first_lines[:2] == ["make demo", "make test"]
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)

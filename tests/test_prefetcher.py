@@ -16,8 +16,12 @@ from tests.fake_anthropic import FakeAnthropic
 @pytest.fixture
 def recaller(memory_dir: Path, fake_anthropic: FakeAnthropic) -> Recaller:
     store = MemoryDir(memory_dir)
-    store.save(name="Deploy freeze", description="No deploys from 2026-12-20 to 2027-01-05",
-               type="project", body="b")
+    store.save(
+        name="Deploy freeze",
+        description="No deploys from 2026-12-20 to 2027-01-05",
+        type="project",
+        body="b",
+    )
     config = ModelConfig(api_key="k", base_url=fake_anthropic.url)
     return Recaller(store, config=config)
 
