@@ -23,25 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-TARGET_MS = 150.0
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _corpus import memory_text  # noqa: E402
 
-TOPICS = [
-    ("deploy", "Deploys of the {x} service go through the staging canary first"),
-    ("oncall", "On-call rotation for {x}: who to page and when"),
-    ("testing", "Integration tests for {x} need the local database running"),
-    ("style", "The user wants {x} answers short, with code before prose"),
-    ("dashboard", "Grafana dashboard for {x} latency and error rates"),
-    ("tracker", "Bugs for {x} are tracked in the Linear project of the same name"),
-    ("freeze", "Merge freeze on {x} before the quarterly release"),
-    ("owner", "Who owns the {x} code and reviews its changes"),
-]
-THINGS = [
-    "payments", "billing", "search", "auth", "ingest", "mobile", "webhooks", "reports",
-    "exports", "notifications", "gateway", "scheduler", "ledger", "catalog", "checkout",
-    "profile", "inbox", "analytics", "invoices", "shipping", "pricing", "sync", "uploads",
-    "audit", "tenants",
-]  # fmt: skip
-TYPES = ["user", "feedback", "project", "reference"]
+TARGET_MS = 150.0
 
 
 def memory_exe() -> list[str]:
@@ -54,14 +39,10 @@ def populate(folder: Path, count: int) -> None:
     rng = random.Random(7)
     index = []
     for i in range(count):
-        topic, template = TOPICS[i % len(TOPICS)]
-        thing = THINGS[(i // len(TOPICS)) % len(THINGS)]
-        name = f"{topic} {thing} {i}"
-        description = template.format(x=thing)
-        body = f"{description}.\n\n**Why:** noted in session {rng.randint(1, 999)}.\n"
-        filename = f"{topic}_{thing}_{i}.md"
-        text = f"---\nname: {name}\ndescription: {description}\ntype: {TYPES[i % 4]}\n---\n\n{body}"
+        filename, text = memory_text(i, rng)
         (folder / filename).write_text(text, encoding="utf-8")
+        name = text.split("\n")[1].removeprefix("name: ")
+        description = text.split("\n")[2].removeprefix("description: ")
         index.append(f"- [{name}]({filename}) — {description}")
     (folder / "MEMORY.md").write_text("\n".join(index) + "\n", encoding="utf-8")
 

@@ -15,10 +15,8 @@ would erase the prompt, so nothing here decides exit codes at all.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import time
-import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,9 +120,7 @@ def memory_dir_for(
 
 
 def _verification_root(cwd: Path) -> Path | None:
-    # Verification is another helper's module; without it, recall still works unverified.
-    if importlib.util.find_spec("memdir.verify") is None:
-        return None
+    """The project that recalled memories are checked against: the git root of cwd."""
     return project_root(cwd)
 
 
@@ -283,6 +279,8 @@ def run_hook(
         # Trigger: anything unexpected, bugs included. Why: the hook runs inside the user's
         # prompt, and a traceback there helps no one. Outcome: no output, the traceback
         # in hooks.log where `memory` users and bug reports can find it.
+        import traceback
+
         where = "".join(traceback.format_exception(exc)[-3:])
         log_line(event, f"error after {time.monotonic() - started:.3f}s: {where}", env=env)
     return None

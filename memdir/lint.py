@@ -42,7 +42,7 @@ from .lint_rules import (
     near_duplicates,
 )
 from .memoryfile import HEADER_LINES, split_frontmatter, text_field
-from .scan import INDEX_NAME, MAX_FILE_BYTES, iter_markdown, parse_header
+from .scan import INDEX_NAME, iter_markdown, parse_header, read_memory_text
 from .store import MemoryDir
 from .types import MemoryHeader, MemoryType
 
@@ -118,24 +118,6 @@ class _Pass:
     files: int = 0
 
 
-def _read(path: str, size: int) -> tuple[str | None, str | None]:
-    """The whole file as text, or (None, why it cannot be a memory)."""
-    if size > MAX_FILE_BYTES:
-        return None, f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for a memory"
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        return None, f"cannot read: {exc.strerror or exc}"
-    if b"\x00" in raw:
-        return None, "binary file (contains NUL bytes); memories are Markdown text"
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"not UTF-8 text (byte {exc.start}); save it as UTF-8"
-    return text.removeprefix("\ufeff").replace("\r\n", "\n"), None
-
-
 def _check_file(state: _Pass, entry: os.DirEntry[str], filename: str, today: date) -> None:
     found = state.found[filename]
     try:
@@ -143,7 +125,7 @@ def _check_file(state: _Pass, entry: os.DirEntry[str], filename: str, today: dat
     except OSError as exc:
         found.append(("file-unreadable", None, f"cannot stat: {exc.strerror or exc}"))
         return
-    text, reason = _read(entry.path, st.st_size)
+    text, reason = read_memory_text(entry.path, size=st.st_size)
     if text is None:
         found.append(("file-unreadable", None, reason or "unreadable"))
         return

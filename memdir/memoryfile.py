@@ -26,7 +26,7 @@ CORE_KEYS = ("name", "description", "type")
 
 
 def _yaml() -> Any:
-    """PyYAML, imported on first use: most scans never need it (see `_fast_meta`)."""
+    """PyYAML, imported on first use: most scans never need it (see `_flat_meta`)."""
     import yaml
 
     return yaml
@@ -53,8 +53,13 @@ class ParsedHead:
     lenient: str | None = None
 
 
-def _fast_meta(lines: list[str]) -> dict[str, Any] | None:
-    """Parse flat ``key: plain value`` blocks without YAML; None when YAML is needed."""
+def _flat_meta(lines: list[str], *, lenient: bool) -> dict[str, Any] | None:
+    """Read a flat block of ``key: value`` lines without YAML; None when that is not enough.
+
+    Strict (the fast path of every scan): only plain values that YAML would read as the
+    same text; anything else sends the block to YAML. Lenient (for blocks YAML rejects):
+    every value is taken as raw text, quotes around it removed.
+    """
     meta: dict[str, Any] = {}
     for line in lines:
         if not line.strip():
@@ -63,24 +68,11 @@ def _fast_meta(lines: list[str]) -> dict[str, Any] | None:
         if match is None:
             return None
         value = (match.group(2) or "").strip()
-        if not value or _NOT_PLAIN.search(value):
+        if lenient:
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+        elif not value or _NOT_PLAIN.search(value):
             return None
-        meta[match.group(1)] = value
-    return meta
-
-
-def _lenient_meta(lines: list[str]) -> dict[str, Any] | None:
-    """Read ``key: anything`` lines as raw text; None when a line has no key."""
-    meta: dict[str, Any] = {}
-    for line in lines:
-        if not line.strip():
-            continue
-        match = _PLAIN_KEY.match(line)
-        if match is None:
-            return None
-        value = (match.group(2) or "").strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
         meta[match.group(1)] = value
     return meta
 
@@ -100,7 +92,7 @@ def split_frontmatter(text: str, *, max_lines: int | None = None) -> ParsedHead:
         return ParsedHead({}, text, f"frontmatter does not close within {limit} lines")
     block = lines[1:end]
     body = "\n".join(lines[end + 1 :]).lstrip("\n")
-    meta = _fast_meta(block)
+    meta = _flat_meta(block, lenient=False)
     if meta is None:
         yaml = _yaml()
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -112,7 +104,7 @@ def split_frontmatter(text: str, *, max_lines: int | None = None) -> ParsedHead:
             problem = f"frontmatter is not valid YAML{where}"
             # Hand-written files often hold an unquoted colon in a description; reading is
             # lenient, so such a file still loads, and lint reports it.
-            rough = _lenient_meta(block)
+            rough = _flat_meta(block, lenient=True)
             if rough is not None:
                 return ParsedHead(rough, body, None, lenient=problem)
             return ParsedHead({}, body, problem)

@@ -50,25 +50,34 @@ def iter_markdown(root: Path) -> Iterator[os.DirEntry[str]]:
                 continue
 
 
-def read_head(path: Path | str, *, size: int | None = None) -> tuple[str | None, str | None]:
-    """The first lines of a file as text, or (None, reason) when it cannot be a memory."""
+def read_memory_text(
+    path: Path | str, *, size: int | None = None, limit: int | None = None
+) -> tuple[str | None, str | None]:
+    """A memory file's text (its first `limit` bytes), or (None, why it cannot be one)."""
     if size is not None and size > MAX_FILE_BYTES:
         return None, f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for a memory"
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(HEAD_BYTES)
+            raw = handle.read() if limit is None else handle.read(limit)
     except OSError as exc:
         return None, f"cannot read: {exc.strerror or exc}"
     if b"\x00" in raw:
-        return None, "binary file (contains NUL bytes)"
-    # A multi-byte character may be cut at the end of the chunk: drop the partial tail.
+        return None, "binary file (contains NUL bytes); memories are Markdown text"
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start < len(raw) - 4:
-            return None, "not UTF-8 text"
+        # A chunk may end inside a multi-byte character: drop that partial tail only.
+        if limit is None or len(raw) < limit or exc.start < len(raw) - 4:
+            return None, f"not UTF-8 text (byte {exc.start}); save it as UTF-8"
         text = raw[: exc.start].decode("utf-8")
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    return text.removeprefix("\ufeff").replace("\r\n", "\n"), None
+
+
+def read_head(path: Path | str, *, size: int | None = None) -> tuple[str | None, str | None]:
+    """The first 30 lines of a file as text, or (None, reason) when it cannot be a memory."""
+    text, reason = read_memory_text(path, size=size, limit=HEAD_BYTES)
+    if text is None:
+        return None, reason
     return "\n".join(text.split("\n", HEADER_LINES)[:HEADER_LINES]), None
 
 

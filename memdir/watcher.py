@@ -181,13 +181,6 @@ class SyncOutcome:
     index_text: str
 
 
-def _placeholder(path: Path, filename: str) -> MemoryHeader:
-    return MemoryHeader(
-        path=path, filename=filename, name=Path(filename).stem, description="", type=None,
-        raw_type=None, mtime=0.0, size=0,
-    )  # fmt: skip
-
-
 def sync_index(store: MemoryDir, previous: Mapping[str, MemoryHeader]) -> SyncOutcome:
     """Bring ``MEMORY.md`` in line with the files, under the store's index lock.
 
@@ -201,13 +194,12 @@ def sync_index(store: MemoryDir, previous: Mapping[str, MemoryHeader]) -> SyncOu
     root = Path(os.path.abspath(store.path))
     with store.index_lock():
         current = store.read_index()
-        mentioned = index_mod.linked_files(current)
-        keep = []
-        for problem in report.problems:
-            filename = problem.path.relative_to(root).as_posix()
-            if filename in mentioned and problem.path.exists():
-                keep.append(_placeholder(problem.path, filename))
-        new, changes = index_mod.plan_sync(current, [*report.memories, *keep])
+        broken = [
+            problem.path.relative_to(root).as_posix()
+            for problem in report.problems
+            if problem.path.exists()
+        ]
+        new, changes = index_mod.plan_sync(current, report.memories, existing=broken)
         new, rewritten = _refresh_entries(new, previous, report.memories)
         if new != current:
             atomic_write(store.index_path, new)
