@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from memdir import lint as lint_mod
 from memdir.lint import RULES, LintReport, lint
 from memdir.store import MemoryDir
 
