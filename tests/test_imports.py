@@ -50,3 +50,22 @@ def test_import_memdir_loads_nothing_heavy() -> None:
     modules = _modules_after("import memdir")
     for heavy in ("anthropic", "mcp", "watchdog", "memdir.recall", "memdir.hook", "yaml"):
         assert heavy not in modules, heavy
+
+
+def test_offline_recall_command_does_not_import_anthropic(tmp_path) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "freeze.md").write_text(
+        "---\nname: Freeze\ndescription: No deploys during the december freeze\ntype: project\n"
+        "---\nbody\n"
+    )
+    code = (
+        "import sys\n"
+        "from memdir_cli.main import main\n"
+        f"sys.argv = ['memory', '--dir', {str(folder)!r}, 'recall', '--json', "
+        "'can we deploy in the december freeze']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    )
+    modules = _modules_after(code)
+    assert "anthropic" not in modules
+    assert "memdir.recall" in modules  # the recall really ran

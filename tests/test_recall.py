@@ -244,3 +244,21 @@ def test_breaker_stops_requests_after_three_failures(
         assert r.selector == "offline" and "circuit" in (r.fallback_reason or "").lower()
     assert len(fake_anthropic.requests) == seen
     assert Stats(store.state_path).get("recall_fallbacks") == 6
+
+
+def test_recall_block_states_verification_next_to_the_memory() -> None:
+    root = Path(__file__).resolve().parents[1] / "examples"
+    store = MemoryDir(root / "memories")
+    result = Recaller(store, config=ModelConfig(), project_root=root / "demo-project").recall(
+        "how is the late fee on an overdue invoice computed?"
+    )
+    top = result.memories[0]
+    assert top.header.filename == "late_fee_policy.md"
+    refs = {r.text: (r.kind, r.status) for r in top.references}
+    assert refs["calc_late_fee"] == ("identifier", "missing")
+    assert refs["src/ledgerly/billing/invoice.py"] == ("path", "found")
+    block = result.render()
+    assert "names `calc_late_fee`: not found in the project" in block
+    assert "days old" in block
+    data = result.to_json()["memories"][0]["references"]
+    assert {"text": "calc_late_fee", "kind": "identifier", "status": "missing", "hint": None} in data
