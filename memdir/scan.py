@@ -267,7 +267,7 @@ def scan(root: Path, *, cache: HeaderCache | None = None) -> ScanReport:
         last = cache.last_report
         if not changed and last is not None and len(seen) == cache.last_count:
             return last
-    memories.sort(key=lambda h: (-h.mtime, h.filename))
+    memories.sort(key=lambda h: (-h.changed_at, h.filename))
     problems.sort(key=lambda p: str(p.path))
     report = ScanReport(tuple(memories), tuple(problems))
     if cache is not None:

@@ -41,8 +41,8 @@ SCHEMA: dict[str, Any] = {
 
 
 def manifest_line(header: MemoryHeader) -> str:
-    """``- [type] filename (ISO mtime): description``."""
-    stamp = datetime.fromtimestamp(header.mtime, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``- [type] filename (ISO mtime): description``; ``updated:`` wins over the mtime."""
+    stamp = datetime.fromtimestamp(header.changed_at, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     kind = header.type.value if header.type else "unknown"
     return f"- [{kind}] {header.filename} ({stamp}): {header.description}"
 

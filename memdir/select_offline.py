@@ -47,7 +47,6 @@ import threading
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -193,7 +192,7 @@ class OfflineSelector:
                 terms = self._matched(key, concepts)
                 if len(terms) > 1 or scores[key] >= cfg.min_score_single:
                     kept.append(Scored(candidates[i], round(scores[key], 6), terms))
-        kept.sort(key=lambda r: (-r.score, -_recency(r.header), r.header.filename))
+        kept.sort(key=lambda r: (-r.score, -_changed_at(r.header), r.header.filename))
         return kept[:limit]
 
     def prefilter(
@@ -213,12 +212,12 @@ class OfflineSelector:
             keys, scores, _ = self._score(query, candidates)
         matching = sorted(
             (i for i, key in enumerate(keys) if key in scores),
-            key=lambda i: (-round(scores[keys[i]], 6), -_recency(candidates[i]), i),
+            key=lambda i: (-round(scores[keys[i]], 6), -_changed_at(candidates[i]), i),
         )[:limit]
         rest = heapq.nsmallest(
             limit - len(matching),
             (i for i, key in enumerate(keys) if key not in scores),
-            key=lambda i: (-_recency(candidates[i]), i),
+            key=lambda i: (-_changed_at(candidates[i]), i),
         )
         return [candidates[i] for i in matching + rest]
 
@@ -502,8 +501,4 @@ def _idf(n: int, df: int) -> float:
     return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
 
-def _recency(header: MemoryHeader) -> float:
-    """Seconds since the epoch of the memory's last change (`updated:` wins over mtime)."""
-    if header.updated is not None:
-        return datetime.combine(header.updated, time(), tzinfo=UTC).timestamp()
-    return header.mtime
+_changed_at = attrgetter("changed_at")

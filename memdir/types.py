@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,15 @@ class MemoryHeader:
     @property
     def stem(self) -> str:
         return Path(self.filename).stem
+
+    @property
+    def changed_at(self) -> float:
+        """When the memory last changed, as a timestamp: the frontmatter ``updated:`` date
+        (local midnight) when there is one, since a git checkout resets file times; else
+        the file's mtime."""
+        if self.updated is not None:
+            return datetime.combine(self.updated, time()).timestamp()
+        return self.mtime
 
 
 @dataclass(frozen=True, slots=True)

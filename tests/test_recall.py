@@ -261,4 +261,5 @@ def test_recall_block_states_verification_next_to_the_memory() -> None:
     assert "names `calc_late_fee`: not found in the project" in block
     assert "days old" in block
     data = result.to_json()["memories"][0]["references"]
-    assert {"text": "calc_late_fee", "kind": "identifier", "status": "missing", "hint": None} in data
+    expected = {"text": "calc_late_fee", "kind": "identifier", "status": "missing", "hint": None}
+    assert expected in data

@@ -96,3 +96,21 @@ def test_hidden_and_temp_files_ignored(memory_dir: Path) -> None:
     write(memory_dir, ".git/x.md", good("git"))
     write(memory_dir, "real.md", good("real"))
     assert [h.filename for h in scan(memory_dir).memories] == ["real.md"]
+
+
+def test_updated_date_orders_memories_when_mtimes_are_reset(memory_dir: Path) -> None:
+    # A git checkout gives every file the same mtime; `updated:` still orders them.
+    for name, updated in (("old", "2025-01-02"), ("new", "2026-11-01"), ("mid", "2026-03-04")):
+        write(
+            memory_dir,
+            f"{name}.md",
+            good(name).replace("type: user", f"type: user\nupdated: {updated}"),
+            mtime=5_000_000,
+        )
+    write(memory_dir, "plain.md", good("plain"), mtime=1_000)
+    assert [h.filename for h in scan(memory_dir).memories] == [
+        "new.md",
+        "mid.md",
+        "old.md",
+        "plain.md",
+    ]
