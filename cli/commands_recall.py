@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from memdir.recall import Recaller, RecallResult, default_project_root
-from memdir.stats import Stats
+from memdir.paths import project_root
 from memdir.store import MemoryDir
+
+if TYPE_CHECKING:
+    from memdir.recall import RecallResult
 
 from .output import age_label, echo_json
 
@@ -83,7 +87,8 @@ def recall(
     Example:
         memory recall "why are the webhook tests flaky?" --explain
     """
-    root = None if no_verify else (project or default_project_root())
+    # The project to check named files against: the git root of where the command runs.
+    root = None if no_verify else (project or project_root(os.getcwd()))
     tool_list = [t.strip() for t in tools.split(",") if t.strip()]
     answer = None
     if not no_daemon:
@@ -104,6 +109,9 @@ def recall(
     if answer is not None:
         result = result_from_answer(answer)
     else:
+        # Imported only when no daemon answered: a warm daemon saves this process the work.
+        from memdir.recall import Recaller
+
         recaller = Recaller(store, project_root=root)
         result = recaller.recall(query, session_id=session_id, tools=tool_list, offline=offline)
     if as_json:
@@ -118,6 +126,7 @@ def recall(
 def stats(store: MemoryDir, as_json: bool) -> None:
     """Show counters: recalls, model attempts, retries, breaker opens, fallbacks, extractions."""
     from memdir.breaker import CircuitBreaker
+    from memdir.stats import Stats
 
     counters = Stats(store.state_path).read()
     breaker = CircuitBreaker(store.state_path).snapshot()

@@ -4,7 +4,7 @@ A run, for one (memory folder, session):
 
 1. takes the messages after the session's cursor (``<state>/extract/<folder>/cursors/``);
 2. skips them, moving the cursor, when the agent already wrote to the memory folder in
-   them (`memdir.transcript.wrote_to_memory`) or saved through memdir's API since the
+   them (`memdir.evidence.wrote_to_memory`) or saved through memdir's API since the
    last run (`record_api_save`, usually through `api_save_listener`);
 3. applies the throttle (run on every N-th eligible turn, ``MEMDIR_EXTRACT_EVERY``);
 4. asks the model, for at most five turns, with the memory tool over the folder
@@ -29,14 +29,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import ModelError
+from .evidence import render_for_extraction
+from .evidence import wrote_to_memory as _wrote_to_memory
 from .extract_prompt import SYSTEM_PROMPT, build_prompt
 from .fsio import atomic_write
 from .llm import MIN_ATTEMPT_S, MessageCreator, ModelBoundary, ModelConfig
 from .paths import folder_key, state_dir
 from .stats import Stats
 from .store import MemoryDir, WriteListener
-from .transcript import Message, load_transcript, messages_after, render_for_extraction
-from .transcript import wrote_to_memory as _wrote_to_memory
+from .transcript import Message, load_transcript, messages_after
 
 if TYPE_CHECKING:
     from .memory_tool import MemoryFolderTool

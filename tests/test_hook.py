@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
+from memdir.evidence import render_for_extraction
 from memdir.hook import AsyncMemoryHook, MemoryHook, find_user_prompt, memory_block
 from memdir.session import SessionStore
 from memdir.store import MemoryDir
-from memdir.transcript import load_transcript, render_for_extraction
+from memdir.transcript import load_transcript
 
 MEMORIES = [
     ("Deploy freeze", "project", "Payments deploys are frozen from 2026-03-05 for the audit"),
