@@ -76,7 +76,7 @@ def _fix_index(store: MemoryDir) -> tuple[str, IndexChanges]:
 @click.option(
     "--project",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="Project to check named files against. Default: the git root of this directory.",
+    help="Project to check named files against. Default: the git root here, if any.",
 )
 @click.option("--no-verify", is_flag=True, help="Do not check named files against a project.")
 @pass_store

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from memdir.paths import project_root
+from memdir.paths import find_git_root
 from memdir.store import MemoryDir
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def render_human(result: RecallResult, *, explain: bool) -> str:
 @click.option(
     "--project",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Project to check named files against. Default: the git root of this directory.",
+    help="Project to check named files against. Default: the git root here, if any.",
 )
 @click.option("--no-verify", is_flag=True, help="Do not check files and names against the project.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -87,8 +87,9 @@ def recall(
     Example:
         memory recall "why are the webhook tests flaky?" --explain
     """
-    # The project to check named files against: the git root of where the command runs.
-    root = None if no_verify else (project or project_root(os.getcwd()))
+    # The project to check named files against: the git root of where the command runs
+    # (none outside a repository, unless --project names one).
+    root = None if no_verify else (project or find_git_root(os.getcwd()))
     tool_list = [t.strip() for t in tools.split(",") if t.strip()]
     answer = None
     if not no_daemon:

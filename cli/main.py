@@ -24,7 +24,34 @@ def main() -> None:
         os._exit(0)
     from .app import cli
 
-    cli(prog_name="memory")
+    try:
+        cli(prog_name="memory")
+        code: int | str | None = 0
+    except SystemExit as exc:
+        code = exc.code
+    _exit_fast(code)
+
+
+def _exit_fast(code: int | str | None) -> None:
+    """Exit without the interpreter's teardown when nothing else is running.
+
+    Module cleanup and garbage collection at exit cost ~10 ms, a noticeable share of a
+    short command. Only taken when this is the last thread: anything still running
+    (a worker, a server) gets the normal shutdown, which waits for it.
+    """
+    import threading
+
+    if isinstance(code, str):
+        sys.stderr.write(code + "\n")
+        code = 1
+    if threading.active_count() > 1:
+        sys.exit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        pass
+    os._exit(code or 0)
 
 
 def _claude_code_hook(event: str) -> None:

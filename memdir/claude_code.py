@@ -30,7 +30,7 @@ from .hookinput import (
     UserPromptSubmitInput,
     parse_hook_input,
 )
-from .paths import claude_memory_dir, project_root
+from .paths import claude_memory_dir, find_git_root
 from .paths import state_dir as default_state_dir
 
 if TYPE_CHECKING:
@@ -120,8 +120,8 @@ def memory_dir_for(
 
 
 def _verification_root(cwd: Path) -> Path | None:
-    """The project that recalled memories are checked against: the git root of cwd."""
-    return project_root(cwd)
+    """The project recalled memories are checked against: the session's git root, if any."""
+    return find_git_root(cwd)
 
 
 def user_prompt_submit(

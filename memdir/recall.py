@@ -280,8 +280,12 @@ class Recaller:
         )
 
 
-def default_project_root(cwd: Path | str | None = None) -> Path:
-    """The project whose files recalled memories are checked against: the git root of cwd."""
-    from .paths import project_root
+def default_project_root(cwd: Path | str | None = None) -> Path | None:
+    """The project recalled memories are checked against by default: the git root of cwd.
 
-    return project_root(cwd if cwd is not None else os.getcwd())
+    None outside a git repository: walking whatever folder a command happens to run in
+    (a home directory, say) would cost seconds and prove nothing; pass a root instead.
+    """
+    from .paths import find_git_root
+
+    return find_git_root(cwd if cwd is not None else os.getcwd())

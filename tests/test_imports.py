@@ -60,11 +60,10 @@ def test_offline_recall_command_does_not_import_anthropic(tmp_path) -> None:
         "---\nbody\n"
     )
     code = (
-        "import sys\n"
-        "from memdir_cli.main import main\n"
-        f"sys.argv = ['memory', '--dir', {str(folder)!r}, 'recall', '--json', "
+        "from memdir_cli.app import cli\n"
+        f"args = ['--dir', {str(folder)!r}, 'recall', '--json', "
         "'can we deploy in the december freeze']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "try:\n    cli(args, prog_name='memory')\nexcept SystemExit:\n    pass\n"
     )
     modules = _modules_after(code)
     assert "anthropic" not in modules
