@@ -194,9 +194,8 @@ def render(
     for key, value in extra.items():
         if key not in CORE_KEYS:
             meta[key] = value
-    yaml = _yaml()
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    head = yaml.dump(meta, Dumper=dumper, sort_keys=False, allow_unicode=True, width=10_000)
-    head = head.rstrip("\n")
-    body = body.strip("\n")
-    return f"---\n{head}\n---\n\n{body}\n" if body else f"---\n{head}\n---\n"
+    import frontmatter  # writing only: reading needs just the head (see split_frontmatter)
+
+    post = frontmatter.Post(body.strip("\n"))
+    post.metadata.update(meta)  # not as keywords: a key may be called "content"
+    return frontmatter.dumps(post, sort_keys=False, width=10_000).rstrip("\n") + "\n"
