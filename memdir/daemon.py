@@ -129,7 +129,7 @@ class WatchDaemon:
             files.folder.mkdir(parents=True, exist_ok=True)
             watch = FolderWatch(files.folder, state_dir=self.state_dir, counters=self.counters)
             debouncer = EventDebouncer(self.debounce_s, watch.process_batch)
-            handler = MemoryEventHandler(debouncer.handle_event)
+            handler = MemoryEventHandler(_invalidating(watch, debouncer.handle_event))
             observer.schedule(
                 handler, str(files.folder), recursive=True, event_filter=WATCHED_EVENTS
             )
@@ -318,6 +318,16 @@ class WatchDaemon:
                 "timings": result.timings,
             },
         }
+
+
+def _invalidating(watch: FolderWatch, forward: Callable[[Any], None]) -> Callable[[Any], None]:
+    """An event sink that marks the folder's scan stale at once, then debounces."""
+
+    def sink(event: Any) -> None:
+        watch.store.invalidate()
+        forward(event)
+
+    return sink
 
 
 def configure_logging(log_files: Sequence[Path], *, stderr: bool) -> Callable[[], None]:

@@ -229,16 +229,45 @@ def _refresh_entries(
 
 
 class SharedStore(MemoryDir):
-    """A `MemoryDir` whose scans are serialised: the batch thread and socket threads share
-    one header cache, which is not safe to update from two threads at once."""
+    """A `MemoryDir` for the daemon: scans are serialised (the batch thread and the socket
+    threads share one header cache) and, between file events, not repeated at all.
+
+    The observer tells the store the moment anything changes (`invalidate`, called from
+    the event handler before debouncing), so while nothing happens a recall reuses the
+    last scan instead of calling ``stat`` on every file. A full scan still runs at least
+    every `RESCAN_S` seconds, on demand, so an event the kernel dropped cannot hide a
+    change for long; nothing polls.
+    """
+
+    RESCAN_S = 30.0
 
     def __init__(self, path: Path | str, *, state: Path | None = None) -> None:
         super().__init__(path, state=state)
         self._scan_lock = threading.Lock()
+        self._generation = 0
+        self._report: ScanReport | None = None
+        self._report_generation = -1
+        self._report_at = 0.0
+
+    def invalidate(self) -> None:
+        """Something in the folder changed: the next scan walks it again."""
+        self._generation += 1
 
     def scan(self, *, use_cache: bool = True) -> ScanReport:
         with self._scan_lock:
-            return super().scan(use_cache=use_cache)
+            now = time.monotonic()
+            if (
+                use_cache
+                and self._report is not None
+                and self._report_generation == self._generation
+                and now - self._report_at < self.RESCAN_S
+            ):
+                return self._report
+            # Read the generation first: an event during the walk leaves the result stale.
+            generation = self._generation
+            report = super().scan(use_cache=use_cache)
+            self._report, self._report_generation, self._report_at = report, generation, now
+            return report
 
 
 class RecallerPool:
@@ -356,6 +385,7 @@ class FolderWatch:
     def process_batch(self, events: list[FileSystemEvent]) -> None:
         """The debouncer's callback: sync, validate, refresh caches; never raises."""
         started = time.monotonic()
+        self.store.invalidate()  # the events say so, whoever delivered them
         try:
             self._process(events, started)
         except Exception as exc:  # noqa: BLE001 - the daemon must outlive any one batch

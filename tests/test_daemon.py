@@ -621,3 +621,42 @@ def test_transcript_folders_given_on_the_command_line_are_watched(
         assert f"{session}: turn finished" in log.read_text()
         stats = daemon_stats(memory_dir)
         assert stats is not None and stats["counts"]["extractions_scheduled"] == 1
+
+
+def test_shared_store_reuses_its_scan_until_an_event_or_the_rescan_interval(
+    memory_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import memdir.store as store_module
+    from memdir.watcher import SharedStore
+
+    write_memory(memory_dir, "a", description="first")
+    walks: list[Path] = []
+    real = store_module.scan
+    monkeypatch.setattr(
+        store_module, "scan", lambda root, **kw: walks.append(root) or real(root, **kw)
+    )
+    store = SharedStore(memory_dir)
+    first = store.scan()
+    assert store.scan() is first and len(walks) == 1  # nothing changed: no walk
+    write_memory(memory_dir, "b", description="second")
+    store.invalidate()  # what the observer does on the event
+    assert {h.filename for h in store.scan().memories} == {"a.md", "b.md"}
+    assert len(walks) == 2
+    monkeypatch.setattr(SharedStore, "RESCAN_S", 0.0)
+    store.scan()
+    assert len(walks) == 3  # past the rescan interval a walk happens even without events
+
+
+def test_daemon_recall_sees_a_new_file_at_once(memory_dir: Path, no_thread_leaks: None) -> None:
+    write_memory(memory_dir, "deploy", description="staging deploy steps")
+    with WatchDaemon([memory_dir], debounce_s=5.0):  # long debounce: only invalidation helps
+        assert daemon_recall(memory_dir, query="quarterly budget review", offline=True) is not None
+        write_memory(memory_dir, "budget", description="quarterly budget review owners")
+
+        def found() -> bool:
+            answer = daemon_recall(memory_dir, query="quarterly budget review", offline=True)
+            return answer is not None and any(
+                m["filename"] == "budget.md" for m in answer["result"]["memories"]
+            )
+
+        assert wait_until(found, timeout=2.0)
