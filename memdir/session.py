@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from .fsio import atomic_write, file_lock
 
 #: Total bytes of memory content one session may surface (about 60 KB).
 SESSION_BYTE_BUDGET = 60 * 1024
+#: Session files untouched for this long are removed when a new session starts.
+SESSION_MAX_AGE_S = 14 * 86400
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 
@@ -66,6 +69,8 @@ class SessionStore:
         if not session_id or not items:
             return self.get(session_id)
         path = self._file(session_id)
+        if not path.exists():
+            self._forget_old_sessions()
         with file_lock(path.with_suffix(".lock"), timeout=5.0):
             state = self._read(path)
             paths = set(state.surfaced)
@@ -81,3 +86,22 @@ class SessionStore:
                 durable=False,
             )
         return SessionState(frozenset(paths), used)
+
+    def _forget_old_sessions(self) -> None:
+        """Remove session files (and their locks) nobody has touched in two weeks.
+
+        Every hook session leaves a file behind; a new session is a cheap moment to tidy.
+        """
+        import time
+
+        cutoff = time.time() - SESSION_MAX_AGE_S
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError:
+            return
+        for entry in entries:
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+            except OSError:
+                continue

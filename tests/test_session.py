@@ -46,3 +46,20 @@ def test_two_processes_marking_one_session_lose_nothing(tmp_path: Path) -> None:
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     state = SessionStore(tmp_path).get("shared")
     assert len(state.surfaced) == 200 and state.bytes_used == 200
+
+
+def test_a_new_session_removes_files_untouched_for_two_weeks(tmp_path: Path) -> None:
+    import os
+    import time
+
+    store = SessionStore(tmp_path)
+    store.mark("old", [("/m/a.md", 1)])
+    store.mark("recent", [("/m/a.md", 1)])
+    long_ago = time.time() - 15 * 86400
+    for name in ("old.json", "old.lock"):
+        os.utime(store.folder / name, (long_ago, long_ago))
+    store.mark("recent", [("/m/b.md", 1)])  # an existing session does not tidy
+    assert (store.folder / "old.json").exists()
+    store.mark("new", [("/m/a.md", 1)])
+    assert not (store.folder / "old.json").exists() and not (store.folder / "old.lock").exists()
+    assert store.get("recent").surfaced == {"/m/a.md", "/m/b.md"}
