@@ -39,10 +39,12 @@ def render_human(result: RecallResult, *, explain: bool) -> str:
             lines.append(f"   why: {m.why}")
         if m.freshness:
             lines.append(f"   ! {m.freshness}")
-        for ref in m.references:
-            if ref.status != "found":
-                hint = f" (possibly moved to {ref.hint})" if ref.hint else ""
-                lines.append(f"   ! names `{ref.text}`: {ref.status}{hint}")
+        if m.references:
+            from memdir.references import render_note
+
+            # The same wording the agent sees in the recall block; problems flagged.
+            for line in render_note(m.references).splitlines():
+                lines.append(f"   {'  ' if line.endswith(': found') else '! '}{line}")
         lines.append("")
         lines += ["   " + line if line else "" for line in m.content.splitlines()]
         if m.truncated:

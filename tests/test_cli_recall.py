@@ -86,3 +86,17 @@ def test_stats_counts_recalls(folder: Path) -> None:
     data = json.loads(result.output)
     assert data["memories"] == 2 and data["breaker"] == "closed"
     assert data["counters"]["recalls"] == 1
+
+
+def test_human_output_states_the_verification_next_to_the_memory() -> None:
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--dir", str(examples / "memories"), "recall", "--no-daemon",
+            "--project", str(examples / "demo-project"),
+            "how is the late fee on an overdue invoice computed?",
+        ],
+    )  # fmt: skip
+    assert "   ! names `calc_late_fee`: not found in the project" in result.output
+    assert "     names `src/ledgerly/billing/invoice.py`: found" in result.output
