@@ -116,10 +116,29 @@ def _extract(
             transcript.absolute(), session_id or transcript.stem, time.time()
         )
     if not wait:
-        spawn_detached(store, request)
-        log_path = store.state_path / "logs" / LOG_NAME
+        from memdir.daemon_client import daemon_extract
+
+        # A running daemon has the SDK loaded: hand it the work, else start a process.
+        by_daemon = daemon_extract(
+            store.path,
+            transcript=request.transcript,
+            session_id=request.session_id,
+            state_dir=store.state_path,
+        )
+        if not by_daemon:
+            spawn_detached(store, request)
+        log_path = None if by_daemon else store.state_path / "logs" / LOG_NAME
         if as_json:
-            echo_json({"queued": True, "session_id": request.session_id, "log": str(log_path)})
+            echo_json(
+                {
+                    "queued": True,
+                    "session_id": request.session_id,
+                    "by": "daemon" if by_daemon else "process",
+                    "log": str(log_path) if log_path else None,
+                }
+            )
+        elif by_daemon:
+            click.echo(f"Queued extraction for session {request.session_id} in the daemon.")
         else:
             click.echo(f"Queued extraction for session {request.session_id}; log: {log_path}")
         return

@@ -150,3 +150,29 @@ def test_extract_has_help_with_an_example(runner: CliRunner) -> None:
     assert result.exit_code == 0
     assert "--transcript" in result.stdout and "Example:" in result.stdout
     assert "--request-file" not in result.stdout
+
+
+def test_without_wait_a_running_daemon_takes_the_work(
+    runner: CliRunner,
+    model_env: FakeAnthropic,
+    memory_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from memdir.daemon import WatchDaemon
+
+    spawned: list[object] = []
+    monkeypatch.setattr(
+        "memdir_cli.commands_extract.spawn_detached", lambda *a, **k: spawned.append(a)
+    )
+    model_env.reply_text("nothing to save")
+    transcript = write_lines(tmp_path / "s.jsonl", correction_lines())
+    with WatchDaemon([memory_dir], debounce_s=0.05):
+        result = run(runner, memory_dir, "--transcript", str(transcript))
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout == "Queued extraction for session s in the daemon.\n"
+        deadline = time.monotonic() + 30
+        while not model_env.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert spawned == []
+    assert len(model_env.requests) == 1
