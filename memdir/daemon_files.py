@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Literal
 
 from .daemon_client import PROTOCOL_VERSION, daemon_dir, ping, short_socket_dir, socket_path
 from .errors import ConfigurationError, MemdirError
-from .fsio import atomic_write
+from .fsio import HeldLock, atomic_write, try_lock
 from .paths import folder_key
 from .paths import state_dir as default_state_dir
 
@@ -109,27 +109,6 @@ def _read_pid(path: Path) -> int | None:
         return None
 
 
-def _try_lock(path: Path) -> int | None:
-    """An fd holding an exclusive flock on `path`, or None when someone else holds it."""
-    import fcntl
-
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
-
-
-def _unlock(fd: int) -> None:
-    import fcntl
-
-    with contextlib.suppress(OSError):
-        fcntl.flock(fd, fcntl.LOCK_UN)
-    os.close(fd)
-
-
 def _remove_leftovers(files: DaemonFiles) -> None:
     """Delete a dead daemon's pid file and socket (call only while holding the lock)."""
     for leftover in (files.pid, files.socket):
@@ -147,10 +126,10 @@ def daemon_status(memory_dir: Path, *, state_dir: Path | None = None) -> DaemonS
         info = {}
     if not files.lock.exists():
         return DaemonStatus("not running", None, files, info)
-    fd = _try_lock(files.lock)
-    if fd is None:
+    held = try_lock(files.lock)
+    if held is None:
         return DaemonStatus("running", pid, files, info)
-    _unlock(fd)
+    held.release()
     return DaemonStatus("stale" if pid is not None else "not running", pid, files, info)
 
 
@@ -168,10 +147,10 @@ def stop_daemon(
     status = daemon_status(memory_dir, state_dir=state_dir)
     files = status.files
     if status.state == "stale":
-        fd = _try_lock(files.lock)
-        if fd is not None:
+        held = try_lock(files.lock)
+        if held is not None:
             _remove_leftovers(files)
-            _unlock(fd)
+            held.release()
         return status
     if status.state != "running":
         return status
@@ -299,26 +278,26 @@ class FolderLocks:
 
     def __init__(self, files: Sequence[DaemonFiles]) -> None:
         self.files = list(files)
-        self._fds: list[int] = []
+        self._held: list[HeldLock] = []
 
     def acquire(self) -> None:
         """Raises DaemonAlreadyRunningError naming the holder's pid."""
         for files in self.files:
-            fd = _try_lock(files.lock)
-            if fd is None:
+            held = try_lock(files.lock)
+            if held is None:
                 self.release()
                 raise _already_running(files.folder, _read_pid(files.pid))
-            self._fds.append(fd)
+            self._held.append(held)
             _remove_leftovers(files)
             atomic_write(files.pid, f"{os.getpid()}\n", mode=0o600)
 
     def release(self) -> None:
         """Remove pid files, then drop the locks (in that order: see `acquire`)."""
-        for files, fd in zip(self.files, self._fds, strict=False):
+        for files, held in zip(self.files, self._held, strict=False):
             with contextlib.suppress(FileNotFoundError):
                 files.pid.unlink()
-            _unlock(fd)
-        self._fds = []
+            held.release()
+        self._held = []
 
 
 def ping_payload(folder: Path) -> dict[str, Any]:

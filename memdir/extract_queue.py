@@ -29,18 +29,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import MemdirError
 from .extract import ExtractionResult, Extractor, ExtractState
-from .fsio import atomic_write, file_lock
+from .fsio import HeldLock, atomic_write, file_lock, try_lock
 from .modelconfig import ModelConfig
 from .paths import state_dir as default_state_dir
 from .store import MemoryDir
 from .transcript import contains_assistant_text, load_transcript
-
-if TYPE_CHECKING:
-    import filelock
 
 log = logging.getLogger(__name__)
 
@@ -110,17 +107,9 @@ class QueueFiles:
         """The files for `store`'s folder, in its state folder."""
         return cls(ExtractState(store.state_path, store.path).folder)
 
-    def try_lock(self) -> filelock.BaseFileLock | None:
+    def try_lock(self) -> HeldLock | None:
         """The run lock if it is free right now, else None (never waits)."""
-        import filelock
-
-        self.folder.mkdir(parents=True, exist_ok=True)
-        lock = filelock.FileLock(str(self.lock_path), timeout=0)
-        try:
-            lock.acquire()
-        except filelock.Timeout:
-            return None
-        return lock
+        return try_lock(self.lock_path)
 
     def stash(self, request: ExtractionRequest) -> None:
         """Make `request` the pending one, unless a newer one is already there."""

@@ -90,40 +90,65 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644, durable: b
         raise StoreIOError(f"cannot write: {exc.strerror or exc}", path=path) from exc
 
 
-@contextlib.contextmanager
-def file_lock(lock_path: Path, *, timeout: float = 30.0) -> Iterator[None]:
-    """Hold an exclusive inter-process lock on `lock_path` (created if missing).
+class HeldLock:
+    """An exclusive ``flock`` held on a lock file until `release` (or the process ends).
 
-    Uses ``flock`` directly: the lock dies with its process, so a crash never leaves a
-    stale lock, and it costs no import on the hook path (the `filelock` package took
-    tens of milliseconds to import here).
-
-    Raises:
-        LockTimeoutError: another process held the lock for longer than `timeout`.
+    The kernel drops the lock whenever its process exits, ``kill -9`` included, so a
+    crash never leaves a stale lock behind.
     """
+
+    def __init__(self, fd: int, path: Path) -> None:
+        self.fd = fd
+        self.path = path
+
+    def release(self) -> None:
+        """Give the lock up; safe to call twice."""
+        import fcntl
+
+        if self.fd < 0:
+            return
+        with contextlib.suppress(OSError):
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+        self.fd = -1
+
+
+def try_lock(lock_path: Path) -> HeldLock | None:
+    """The lock on `lock_path` (created if missing) if it is free right now, else None."""
     import fcntl
-    import time
 
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        deadline = time.monotonic() + timeout
-        delay = 0.001
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LockTimeoutError(
-                        f"another process held this lock for over {timeout:.0f} s",
-                        path=lock_path,
-                    ) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.05)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
         os.close(fd)
+        return None
+    return HeldLock(fd, lock_path)
+
+
+@contextlib.contextmanager
+def file_lock(lock_path: Path, *, timeout: float = 30.0) -> Iterator[None]:
+    """Hold an exclusive inter-process lock on `lock_path` (created if missing).
+
+    Uses ``flock`` (see `HeldLock`); it also costs no import on the hook path, where the
+    `filelock` package took tens of milliseconds.
+
+    Raises:
+        LockTimeoutError: another process held the lock for longer than `timeout`.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while (held := try_lock(lock_path)) is None:
+        if time.monotonic() >= deadline:
+            raise LockTimeoutError(
+                f"another process held this lock for over {timeout:.0f} s", path=lock_path
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+    try:
+        yield
+    finally:
+        held.release()

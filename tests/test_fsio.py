@@ -94,3 +94,20 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
     holder.stdout.close()
     with file_lock(lock, timeout=2):
         pass
+
+
+def test_try_lock_does_not_wait_and_release_is_idempotent(tmp_path: Path) -> None:
+    from memdir.fsio import try_lock
+
+    lock = tmp_path / "run.lock"
+    held = try_lock(lock)
+    assert held is not None
+    # Another process sees it taken (flock is per open file, so ask from outside).
+    probe = (
+        "import sys; from pathlib import Path; from memdir.fsio import try_lock; "
+        "sys.exit(0 if try_lock(Path(sys.argv[1])) is None else 1)"
+    )
+    assert subprocess.run([sys.executable, "-c", probe, str(lock)]).returncode == 0
+    held.release()
+    held.release()
+    assert subprocess.run([sys.executable, "-c", probe, str(lock)]).returncode == 1
