@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _corpus import memory_text  # noqa: E402
 
-from memdir.index import linked_files  # noqa: E402
+from memdir.store.index import linked_files  # noqa: E402
 
 QUERIES = [
     "why did the payments deploy go through the canary?",
@@ -106,7 +106,7 @@ def daemon(folder: Path, env: dict[str, str], log: Path) -> Iterator[subprocess.
             stderr=err,
         )
     try:
-        from memdir.daemon_client import ping
+        from memdir.daemon.client import ping
 
         deadline = time.monotonic() + 30
         while (ping(folder) or {}).get("pid") != proc.pid:
@@ -174,7 +174,7 @@ def time_process(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float,
 CLIENT = """
 import json, sys
 from pathlib import Path
-from memdir.daemon_client import daemon_recall
+from memdir.daemon.client import daemon_recall
 answer = daemon_recall(Path(sys.argv[1]), query=sys.argv[2], offline=True, connect_timeout=0.05)
 if answer is None:
     sys.exit("no daemon")
@@ -183,8 +183,8 @@ print(answer["rendered"])
 DIRECT = """
 import sys
 from pathlib import Path
-from memdir.recall import Recaller
-from memdir.store import MemoryDir
+from memdir.recall.recaller import Recaller
+from memdir.store.folder import MemoryDir
 print(Recaller(MemoryDir(sys.argv[1])).recall(sys.argv[2], offline=True).render())
 """
 
@@ -220,7 +220,7 @@ def bench_recall(folder: Path, env: dict[str, str], cwd: Path, runs: int) -> dic
     out["identical_json"] = same_json
     out["identical_rendered"] = same_text
     # The socket round trip alone, from a process that is already running (a library hook).
-    from memdir.daemon_client import daemon_recall
+    from memdir.daemon.client import daemon_recall
 
     trips = []
     for i in range(runs * 5):

@@ -21,9 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from memdir.llm import ModelConfig
-from memdir.recall import Recaller
-from memdir.store import MemoryDir
+from memdir.model.boundary import ModelConfig
+from memdir.recall.recaller import Recaller
+from memdir.store.folder import MemoryDir
 
 WORDS = (
     "deploy freeze billing invoice webhook retry postgres migration dashboard latency oncall "

@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from memdir.select_offline import OfflineSelector, SelectorConfig  # noqa: E402
+from memdir.recall.offline import OfflineSelector, SelectorConfig  # noqa: E402
 from memdir.types import MemoryHeader, MemoryType  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "recall_quality"

@@ -10,7 +10,7 @@ import click
 
 from memdir.errors import MemdirError
 from memdir.paths import resolve_memory_dir
-from memdir.store import MemoryDir
+from memdir.store.folder import MemoryDir
 
 #: Command name -> module of this package that defines it (in its COMMANDS list).
 #: Modules are imported only when their command runs, so `memory recall` or a hook does

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from memdir.errors import ConfigurationError
-from memdir.extract import ExtractionResult
-from memdir.extract_queue import (
+from memdir.extract.extractor import ExtractionResult
+from memdir.extract.queue import (
     LOG_NAME,
     ExtractionRequest,
     RunReport,
@@ -17,8 +17,8 @@ from memdir.extract_queue import (
     run_request,
     spawn_detached,
 )
-from memdir.llm import ModelConfig
-from memdir.store import MemoryDir
+from memdir.model.boundary import ModelConfig
+from memdir.store.folder import MemoryDir
 
 from .output import echo_json
 
@@ -116,7 +116,7 @@ def _extract(
             transcript.absolute(), session_id or transcript.stem, time.time()
         )
     if not wait:
-        from memdir.daemon_client import daemon_extract
+        from memdir.daemon.client import daemon_extract
 
         # A running daemon has the SDK loaded: hand it the work, else start a process.
         by_daemon = daemon_extract(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from memdir.install import SettingsChange
+    from memdir.integrations.claude_code.install import SettingsChange
 
 SCOPE_HELP = {
     "user": "Your user settings (<config>/settings.json): every project (the default).",
@@ -31,14 +31,14 @@ def _run_hook(event: str) -> None:
     # a UserPromptSubmit hook erases the user's prompt, and click's errors exit 1 or 2.
     # Outcome: the hook always exits 0; failures are logged by `run_hook` or below.
     try:
-        from memdir.claude_code import run_hook
+        from memdir.integrations.claude_code.hooks import run_hook
 
         stdin = sys.stdin.buffer.read()
         output = run_hook(event, stdin, memory_dir=_explicit_dir())
         if output is not None:
             click.echo(json.dumps(output, ensure_ascii=False))
     except Exception as exc:
-        from memdir.claude_code import log_line
+        from memdir.integrations.claude_code.hooks import log_line
 
         log_line(event, f"error in the command: {type(exc).__name__}: {exc}")
 
@@ -94,7 +94,7 @@ def _scope_options(func: Callable[..., None]) -> Callable[..., None]:
 
 
 def _apply(change: SettingsChange, *, dry_run: bool, done: str, nothing: str) -> None:
-    from memdir.install import apply_change
+    from memdir.integrations.claude_code.install import apply_change
 
     if not change.changed:
         click.echo(nothing)
@@ -130,7 +130,7 @@ def install_claude_code(scope: str, dry_run: bool) -> None:
         memory install claude-code            # user settings: every project
         memory install claude-code --project  # this repository's .claude/settings.json
     """
-    from memdir.install import memory_command, plan_install, settings_path
+    from memdir.integrations.claude_code.install import memory_command, plan_install, settings_path
 
     path = settings_path(scope)  # type: ignore[arg-type]
     change = plan_install(path, command=memory_command())
@@ -156,7 +156,7 @@ def uninstall_claude_code(scope: str, dry_run: bool) -> None:
     Example:
         memory uninstall claude-code --dry-run
     """
-    from memdir.install import plan_uninstall, settings_path
+    from memdir.integrations.claude_code.install import plan_uninstall, settings_path
 
     path = settings_path(scope)  # type: ignore[arg-type]
     change = plan_uninstall(path)

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from memdir.index import IndexChanges
-from memdir.recall import default_project_root
-from memdir.store import MemoryDir
+from memdir.recall.recaller import default_project_root
+from memdir.store.folder import MemoryDir
+from memdir.store.index import IndexChanges
 
 from .output import echo_json
 
 if TYPE_CHECKING:
-    from memdir.lint import LintReport
+    from memdir.lint.check import LintReport
 
 pass_store = click.make_pass_decorator(MemoryDir)
 
@@ -97,7 +97,7 @@ def lint_command(
         memory lint --fix
     """
     # Imported here: its rule tables cost ~40 ms that other commands (and hooks) skip.
-    from memdir.lint import lint
+    from memdir.lint.check import lint
 
     if project is not None and no_verify:
         raise click.UsageError("--project and --no-verify cannot be used together")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from memdir.store import MemoryDir
+from memdir.store.folder import MemoryDir
 
 pass_store = click.make_pass_decorator(MemoryDir)
 
@@ -34,8 +34,8 @@ def mcp_cmd(store: MemoryDir, project: Path | None, no_verify: bool, offline: bo
             "args": ["--dir", "/abs/path/to/memories", "mcp"]}}}
     """
     # Imported here: the SDK is only needed when the server actually runs.
-    from memdir.mcp_server import serve
-    from memdir.recall import default_project_root
+    from memdir.integrations.mcp_server import serve
+    from memdir.recall.recaller import default_project_root
 
     root = None if no_verify else (project or default_project_root())
     serve(store, project_root=root, offline=offline)

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import click
 
 from memdir.paths import find_git_root
-from memdir.store import MemoryDir
+from memdir.store.folder import MemoryDir
 
 if TYPE_CHECKING:
-    from memdir.recall import RecallResult
+    from memdir.recall.recaller import RecallResult
 
 from .output import age_label, echo_json
 
@@ -40,7 +40,7 @@ def render_human(result: RecallResult, *, explain: bool) -> str:
         if m.freshness:
             lines.append(f"   ! {m.freshness}")
         if m.references:
-            from memdir.references import render_note
+            from memdir.verify.references import render_note
 
             # The same wording the agent sees in the recall block; problems flagged.
             for line in render_note(m.references).splitlines():
@@ -95,7 +95,7 @@ def recall(
     tool_list = [t.strip() for t in tools.split(",") if t.strip()]
     answer = None
     if not no_daemon:
-        from memdir.daemon_client import daemon_recall, result_from_answer
+        from memdir.daemon.client import daemon_recall, result_from_answer
 
         answer = daemon_recall(
             store.path,
@@ -113,7 +113,7 @@ def recall(
         result = result_from_answer(answer)
     else:
         # Imported only when no daemon answered: a warm daemon saves this process the work.
-        from memdir.recall import Recaller
+        from memdir.recall.recaller import Recaller
 
         recaller = Recaller(store, project_root=root)
         result = recaller.recall(query, session_id=session_id, tools=tool_list, offline=offline)
@@ -128,7 +128,7 @@ def recall(
 @pass_store
 def stats(store: MemoryDir, as_json: bool) -> None:
     """Show counters: recalls, model attempts, retries, breaker opens, fallbacks, extractions."""
-    from memdir.breaker import CircuitBreaker
+    from memdir.model.breaker import CircuitBreaker
     from memdir.stats import Stats
 
     counters = Stats(store.state_path).read()

@@ -8,10 +8,10 @@ from typing import Any
 import click
 
 from memdir.errors import InvalidMemoryError, MemdirError
-from memdir.freshness import age_days
 from memdir.fsio import atomic_write
-from memdir.prompt import build_memory_prompt
-from memdir.store import MemoryDir
+from memdir.store.folder import MemoryDir
+from memdir.store.freshness import age_days
+from memdir.store.prompt import build_memory_prompt
 from memdir.types import MemoryHeader, MemoryType
 
 from .output import age_label, echo_json, table

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from memdir.store import MemoryDir
+from memdir.store.folder import MemoryDir
 
 from .output import echo_json
 

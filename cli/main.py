@@ -59,7 +59,7 @@ def _claude_code_hook(event: str) -> None:
     import json
     from pathlib import Path
 
-    from memdir.claude_code import log_line, run_hook
+    from memdir.integrations.claude_code.hooks import log_line, run_hook
 
     try:
         explicit = os.environ.get("MEMDIR_DIR")

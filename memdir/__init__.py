@@ -6,43 +6,7 @@ that happens only when a model call is actually made.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
-
-#: Public name -> the module that defines it. Loaded on first use (PEP 562), so that
-#: `import memdir` (and the CLI, and every hook) pays only for what it touches.
-_EXPORTS: dict[str, str] = {
-    "AsyncMemoryHook": "hook",
-    "CircuitOpenError": "errors",
-    "ConfigurationError": "errors",
-    "InvalidMemoryError": "errors",
-    "LockTimeoutError": "errors",
-    "MemdirError": "errors",
-    "Memory": "types",
-    "MemoryDir": "store",
-    "MemoryExistsError": "errors",
-    "MemoryHeader": "types",
-    "MemoryHook": "hook",
-    "MemoryNotFoundError": "errors",
-    "MemoryType": "types",
-    "ModelError": "errors",
-    "Prefetch": "prefetcher",
-    "RecallResult": "recall",
-    "RecalledMemory": "recall",
-    "Recaller": "recall",
-    "SaveResult": "store",
-    "ScanProblem": "types",
-    "ScanReport": "types",
-    "SecretDetectedError": "errors",
-    "StoreIOError": "errors",
-    "UnsafePathError": "errors",
-    "build_memory_prompt": "prompt",
-    "claude_memory_dir": "paths",
-    "find_git_root": "paths",
-    "prefetch": "prefetcher",
-    "resolve_memory_dir": "paths",
-    "sanitize_path": "paths",
-}
 
 if TYPE_CHECKING:
     from .errors import (
@@ -58,20 +22,55 @@ if TYPE_CHECKING:
         StoreIOError,
         UnsafePathError,
     )
-    from .hook import AsyncMemoryHook, MemoryHook
+    from .integrations.library_hook import AsyncMemoryHook, MemoryHook
     from .paths import claude_memory_dir, find_git_root, resolve_memory_dir, sanitize_path
-    from .prefetcher import Prefetch, prefetch
-    from .prompt import build_memory_prompt
-    from .recall import RecalledMemory, Recaller, RecallResult
-    from .store import MemoryDir, SaveResult
+    from .recall.prefetcher import Prefetch, prefetch
+    from .recall.recaller import RecalledMemory, Recaller, RecallResult
+    from .store.folder import MemoryDir, SaveResult
+    from .store.prompt import build_memory_prompt
     from .types import Memory, MemoryHeader, MemoryType, ScanProblem, ScanReport
 
 
+_ERRORS = frozenset(
+    {
+        "CircuitOpenError",
+        "ConfigurationError",
+        "InvalidMemoryError",
+        "LockTimeoutError",
+        "MemdirError",
+        "MemoryExistsError",
+        "MemoryNotFoundError",
+        "ModelError",
+        "SecretDetectedError",
+        "StoreIOError",
+        "UnsafePathError",
+    }
+)
+
+
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    # PEP 562: each public name is loaded on first use, so `import memdir` (and the CLI,
+    # and every hook) pays only for what it touches.
+    module: Any
+    if name in _ERRORS:
+        from . import errors as module
+    elif name in ("Memory", "MemoryHeader", "MemoryType", "ScanProblem", "ScanReport"):
+        from . import types as module
+    elif name in ("claude_memory_dir", "find_git_root", "resolve_memory_dir", "sanitize_path"):
+        from . import paths as module
+    elif name in ("MemoryDir", "SaveResult"):
+        from .store import folder as module
+    elif name == "build_memory_prompt":
+        from .store import prompt as module
+    elif name in ("RecallResult", "RecalledMemory", "Recaller"):
+        from .recall import recaller as module
+    elif name in ("Prefetch", "prefetch"):
+        from .recall import prefetcher as module
+    elif name in ("AsyncMemoryHook", "MemoryHook"):
+        from .integrations import library_hook as module
+    else:
         raise AttributeError(f"module 'memdir' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(module, name)
     globals()[name] = value
     return value
 

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from memdir.extract import Extractor, ExtractSettings
-from memdir.llm import ModelBoundary, ModelConfig, RetryPolicy
-from memdir.store import MemoryDir
+from memdir.extract.extractor import Extractor, ExtractSettings
+from memdir.model.boundary import ModelBoundary, ModelConfig, RetryPolicy
+from memdir.store.folder import MemoryDir
 
 CORRECTION = (
     "No, don't mock the database in these integration tests. Last quarter the mocked "

@@ -1,4 +1,4 @@
-"""A fake Anthropic Messages API over real HTTP, for testing `memdir.llm` end to end.
+"""A fake Anthropic Messages API over real HTTP, for testing `memdir.model.boundary` end to end.
 
 A stdlib `ThreadingHTTPServer` on 127.0.0.1 with an ephemeral port, serving from a daemon
 thread. Tests queue replies, point the real SDK at `fake.url`, then inspect

@@ -9,9 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import subprocess_env
-
-from memdir.store import MemoryDir
+from memdir.store.folder import MemoryDir
+from tests.conftest import subprocess_env
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "anthropic_agent.py"
 MARKER = "MEMORY-MARKER-c0ffee"
@@ -79,7 +78,7 @@ def test_agent_injects_memories_and_schedules_extraction(
     assert "standup starts in 30 minutes" in evidence
     assert MARKER not in evidence
 
-    from memdir.extract_queue import drain
+    from memdir.extract.queue import drain
 
     assert drain(30, memory_dir=store.path)
     assert fake_anthropic.unexpected == 0

@@ -1,0 +1,399 @@
+"""`memory watch`: the daemon that keeps memory folders true and serves recall warm.
+
+Wiring, after watchdog's own split: one observer; per memory folder a
+`MemoryEventHandler` (matching only, no I/O) feeding an `EventDebouncer`, whose callback
+is `FolderWatch.process_batch` (sync the index, validate, warm the caches); per folder a
+`LineServer` answering recall on a Unix socket; optionally transcript folders feeding a
+`TranscriptWatch` that schedules extraction. Files, locks, status, start and stop helpers
+live in `memdir.daemon.files` and are re-exported here.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigurationError
+from ..paths import state_dir as default_state_dir
+from .files import (
+    DEFAULT_DEBOUNCE_S,
+    DRAIN_TIMEOUT_S,
+    TRANSCRIPT_DEBOUNCE_S,
+    DaemonAlreadyRunningError,
+    DaemonError,
+    DaemonFiles,
+    DaemonStatus,
+    FolderLocks,
+    daemon_status,
+    ping_payload,
+    prepare_dirs,
+    spawn_daemon,
+    stop_daemon,
+    utc_now,
+    write_json,
+)
+from .server import LineServer, RequestHandler
+from .transcript_watch import TRANSCRIPT_PATTERNS, Scheduler, TranscriptWatch
+from .watcher import WATCHED_EVENTS, Counters, FolderWatch, MemoryEventHandler
+
+__all__ = [
+    "DaemonAlreadyRunningError",
+    "DaemonFiles",
+    "DaemonError",
+    "DaemonStatus",
+    "WatchDaemon",
+    "configure_logging",
+    "daemon_status",
+    "run_daemon",
+    "spawn_daemon",
+    "stop_daemon",
+]
+
+logger = logging.getLogger("memdir.daemon.service")
+
+
+class WatchDaemon:
+    """Watches memory folders (and transcript folders) and serves recall until stopped.
+
+    `start` returns once the index is reconciled and the sockets answer; `stop` undoes
+    everything and may be called more than once. Use `run_daemon` for the foreground
+    process with signal handling.
+    """
+
+    def __init__(
+        self,
+        memory_dirs: Sequence[Path],
+        *,
+        transcripts: Sequence[Path] = (),
+        state_dir: Path | None = None,
+        debounce_s: float = DEFAULT_DEBOUNCE_S,
+        scheduler: Scheduler | None = None,
+    ) -> None:
+        folders = list(dict.fromkeys(Path(os.path.abspath(d)) for d in memory_dirs))
+        if not folders:
+            raise ConfigurationError("no memory folder to watch")
+        self.state_dir = state_dir if state_dir is not None else default_state_dir()
+        self.files = [DaemonFiles.for_folder(f, state_dir=self.state_dir) for f in folders]
+        self.transcript_dirs = list(dict.fromkeys(Path(os.path.abspath(t)) for t in transcripts))
+        self.debounce_s = debounce_s
+        self.started: str | None = None
+        self.counters = Counters(self.state_dir, on_change=self.write_status)
+        self.watches: list[FolderWatch] = []
+        self.transcripts: TranscriptWatch | None = None
+        self._scheduler = scheduler
+        self._extractions: Any = None  # an ExtractionQueue, made on the first request
+        self._locks = FolderLocks(self.files)
+        self._observer: Any = None
+        self._debouncers: list[Any] = []
+        self._servers: list[LineServer] = []
+        self._state_lock = threading.Lock()
+        self._owns_files = False
+        self._running = False
+
+    # -- life cycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Take the folders, reconcile them, start watching and serving.
+
+        Raises:
+            DaemonAlreadyRunningError: another daemon holds one of the folders.
+            ConfigurationError: a transcript folder is missing or a socket cannot be made.
+        """
+        for folder in self.transcript_dirs:
+            if not folder.is_dir():
+                raise ConfigurationError("transcript folder does not exist", path=folder)
+        prepare_dirs(self.state_dir, self.files)
+        self._locks.acquire()
+        self._owns_files = True
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        from watchdog.observers import Observer
+        from watchdog.utils.event_debouncer import EventDebouncer
+
+        self.started = utc_now()
+        observer = Observer()
+        self._observer = observer
+        for files in self.files:
+            files.folder.mkdir(parents=True, exist_ok=True)
+            watch = FolderWatch(files.folder, state_dir=self.state_dir, counters=self.counters)
+            debouncer = EventDebouncer(self.debounce_s, watch.process_batch)
+            handler = MemoryEventHandler(_invalidating(watch, debouncer.handle_event))
+            observer.schedule(
+                handler, str(files.folder), recursive=True, event_filter=WATCHED_EVENTS
+            )
+            self.watches.append(watch)
+            self._debouncers.append(debouncer)
+        if self.transcript_dirs:
+            transcripts = TranscriptWatch(
+                self.transcript_dirs,
+                memory_dirs=[f.folder for f in self.files],
+                state_dir=self.state_dir,
+                counters=self.counters,
+                scheduler=self._scheduler,
+            )
+            known = transcripts.baseline()
+            logger.info("%d existing transcripts; only new turns are extracted", known)
+            debouncer = EventDebouncer(TRANSCRIPT_DEBOUNCE_S, transcripts.process_batch)
+            handler = MemoryEventHandler(debouncer.handle_event, patterns=TRANSCRIPT_PATTERNS)
+            for folder in self.transcript_dirs:
+                observer.schedule(handler, str(folder), recursive=True, event_filter=WATCHED_EVENTS)
+            self.transcripts = transcripts
+            self._debouncers.append(debouncer)
+        for debouncer in self._debouncers:
+            debouncer.start()
+        observer.start()
+        # Watch first, then reconcile: a change made while reconciling is still seen.
+        for watch in self.watches:
+            watch.reconcile()
+        for files, watch in zip(self.files, self.watches, strict=True):
+            server = LineServer(files.socket, self._handler_for(watch))
+            server.start()
+            self._servers.append(server)
+        self._running = True
+        self.write_status()
+        logger.info(
+            "watching %s (pid %d)", ", ".join(str(f.folder) for f in self.files), os.getpid()
+        )
+        self._warm_model()
+
+    def _warm_model(self) -> None:
+        # The SDK import takes a second or two; pay it now rather than in the first recall.
+        if any(w.recallers.base.config.configured for w in self.watches):
+            try:
+                import anthropic  # noqa: F401
+            except ImportError:
+                logger.warning("a model is configured but the anthropic SDK is missing")
+
+    def stop(self) -> None:
+        """Stop serving and watching, drain extractions, remove the socket and pid files."""
+        with self._state_lock:
+            servers, self._servers = self._servers, []
+            observer, self._observer = self._observer, None
+            debouncers, self._debouncers = self._debouncers, []
+        for server in servers:
+            server.close()
+        if observer is not None and observer.is_alive():
+            observer.stop()
+            observer.join()
+        for debouncer in debouncers:
+            # stop() makes the debouncer deliver what it holds before its thread ends.
+            if debouncer.is_alive():
+                debouncer.stop()
+                debouncer.join()
+        if self.transcripts is not None:
+            self.transcripts.drain(DRAIN_TIMEOUT_S)
+        if self._extractions is not None:
+            from ..extract.queue import drain
+
+            for files in self.files:
+                drain(DRAIN_TIMEOUT_S, memory_dir=files.folder, queue=self._extractions)
+        was_running, self._running = self._running, False
+        if self._owns_files:
+            if was_running:
+                logger.info("stopped (pid %d)", os.getpid())
+            self.write_status()
+            self._owns_files = False
+            self._locks.release()
+
+    def __enter__(self) -> WatchDaemon:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- status ----------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """The object written to each folder's status file (and served as ``stats``)."""
+        batches = [w.last_batch for w in self.watches if w.last_batch is not None]
+        last = max(batches, key=lambda b: b["at"]) if batches else None
+        snapshot = self.counters.snapshot()
+        return {
+            "pid": os.getpid(),
+            "running": self._running,
+            "started": self.started,
+            "updated": utc_now(),
+            "folders": [str(f.folder) for f in self.files],
+            "transcripts": [str(t) for t in self.transcript_dirs],
+            "sockets": {str(f.folder): str(f.socket) for f in self.files},
+            "last_batch": last,
+            "counts": snapshot["counts"],
+            "recent_errors": snapshot["recent_errors"],
+        }
+
+    def write_status(self) -> None:
+        if not self._owns_files:
+            return
+        with self._state_lock:
+            data = self.status()
+            for files in self.files:
+                write_json(files.status, data)
+
+    # -- requests --------------------------------------------------------------------
+
+    def _handler_for(self, watch: FolderWatch) -> RequestHandler:
+        def handle(request: dict[str, Any]) -> dict[str, Any]:
+            op = request.get("op")
+            if op == "ping":
+                return ping_payload(watch.path)
+            if op == "stats":
+                return {"ok": True, "status": self.status()}
+            if op == "recall":
+                return self._recall(watch, request)
+            if op == "extract":
+                return self._extract(watch, request)
+            return {"ok": False, "error": f"unknown op {op!r}"}
+
+        return handle
+
+    def _extract(self, watch: FolderWatch, request: dict[str, Any]) -> dict[str, Any]:
+        """Queue an extraction on this process's threads (the SDK is loaded once here)."""
+        transcript = request.get("transcript")
+        session_id = request.get("session_id")
+        wait_for = request.get("wait_for_text")
+        if not isinstance(transcript, str) or not isinstance(session_id, str):
+            return {"ok": False, "error": "extract needs a 'transcript' path and a 'session_id'"}
+        if wait_for is not None and not isinstance(wait_for, str):
+            return {"ok": False, "error": "'wait_for_text' must be text or null"}
+        from ..extract.queue import ExtractionQueue, schedule_extraction
+
+        with self._state_lock:
+            if self._extractions is None:
+                self._extractions = ExtractionQueue()
+        schedule_extraction(
+            watch.path,
+            Path(transcript),
+            session_id=session_id,
+            wait_for_text=wait_for,
+            state_dir=self.state_dir,
+            queue=self._extractions,
+        )
+        self.counters.add(extractions_scheduled=1)
+        return {"ok": True}
+
+    def _recall(self, watch: FolderWatch, request: dict[str, Any]) -> dict[str, Any]:
+        query = request.get("query")
+        session_id = request.get("session_id")
+        tools = request.get("tools") or []
+        root = request.get("project_root")
+        if not isinstance(query, str):
+            return {"ok": False, "error": "recall needs a text 'query'"}
+        if session_id is not None and not isinstance(session_id, str):
+            return {"ok": False, "error": "'session_id' must be text or null"}
+        if not isinstance(tools, list) or not all(isinstance(t, str) for t in tools):
+            return {"ok": False, "error": "'tools' must be a list of names"}
+        if root is not None and not isinstance(root, str):
+            return {"ok": False, "error": "'project_root' must be a path or null"}
+        recaller = watch.recallers.get(Path(root) if root else None)
+        result = recaller.recall(
+            query,
+            session_id=session_id,
+            tools=tools,
+            offline=bool(request.get("offline")),
+            mark_surfaced=request.get("mark_surfaced", True) is not False,
+        )
+        # Counted in memory only: a status-file write here would slow every answer.
+        self.counters.add(recalls=1, persist=False)
+        return {
+            "ok": True,
+            "result": result.to_json(),
+            "rendered": result.render(),
+            "detail": {
+                "query": result.query,
+                "skipped": result.skipped,
+                "why": {m.header.filename: m.why for m in result.memories},
+                "timings": result.timings,
+            },
+        }
+
+
+def _invalidating(watch: FolderWatch, forward: Callable[[Any], None]) -> Callable[[Any], None]:
+    """An event sink that marks the folder's scan stale at once, then debounces."""
+
+    def sink(event: Any) -> None:
+        watch.store.invalidate()
+        forward(event)
+
+    return sink
+
+
+def configure_logging(log_files: Sequence[Path], *, stderr: bool) -> Callable[[], None]:
+    """Send memdir's log to rotating files (and stderr); returns a function undoing it."""
+    target = logging.getLogger("memdir")
+    handlers: list[logging.Handler] = []
+    for log in log_files:
+        log.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                log, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+            )
+        )
+    if stderr:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    formatter = logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(message)s")
+    previous_level = target.level
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        target.addHandler(handler)
+    target.setLevel(logging.INFO)
+
+    def undo() -> None:
+        for handler in handlers:
+            target.removeHandler(handler)
+            handler.close()
+        target.setLevel(previous_level)
+
+    return undo
+
+
+def run_daemon(
+    memory_dirs: Sequence[Path],
+    *,
+    transcripts: Sequence[Path] = (),
+    state_dir: Path | None = None,
+    log_to_stderr: bool = True,
+    debounce_s: float = DEFAULT_DEBOUNCE_S,
+) -> None:
+    """Run in the foreground until SIGTERM, SIGINT or SIGHUP, then shut down cleanly.
+
+    Must be called from the main thread (it installs signal handlers).
+
+    Raises:
+        DaemonAlreadyRunningError: a folder already has a daemon.
+        ConfigurationError: a transcript folder is missing or a socket cannot be made.
+    """
+    daemon = WatchDaemon(
+        memory_dirs, transcripts=transcripts, state_dir=state_dir, debounce_s=debounce_s
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        logger.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    # SIGHUP too: closing the terminal of a foreground daemon should stop it cleanly.
+    stops = [signal.SIGTERM, signal.SIGINT, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    previous = {sig: signal.signal(sig, on_signal) for sig in stops}
+    undo_logging = configure_logging([f.log for f in daemon.files], stderr=log_to_stderr)
+    try:
+        daemon.start()
+        stop.wait()
+    finally:
+        daemon.stop()
+        undo_logging()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,286 @@
+"""Claude Code's hooks: parsed hook input in, the JSON the hook prints out.
+
+- ``UserPromptSubmit``: recall for the prompt (through the daemon when one runs, else
+  here) and return the memories as ``additionalContext``. Claude Code loads ``MEMORY.md``
+  itself, so only the recalled memories are injected.
+- ``Stop``: queue extraction for the session transcript and return at once.
+- ``SessionEnd``: queue a last extraction, for turns whose Stop never fired (such as an
+  interrupted reply).
+
+A hook must never break the user's prompt: `run_hook` turns every failure into "no
+output" plus a line in ``<state>/hooks.log``. Exit code 2 from a ``UserPromptSubmit`` hook
+would erase the prompt, so nothing here decides exit codes at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ...errors import MemdirError
+from ...paths import claude_memory_dir, find_git_root
+from ...paths import state_dir as default_state_dir
+from .hook_input import (
+    HookInput,
+    StopInput,
+    SubagentStopInput,
+    UserPromptSubmitInput,
+    parse_hook_input,
+)
+
+if TYPE_CHECKING:
+    from ...store.folder import MemoryDir
+
+# Imports of the store, the recaller and the extractor are deferred: when a daemon answers,
+# the hook needs none of them, and start-up time is most of a hook's cost.
+
+#: Claude Code keeps at most this many characters of a hook's additionalContext.
+MAX_CONTEXT_CHARS = 10_000
+LOG_NAME = "hooks.log"
+#: hooks.log is rotated to hooks.log.1 past this size, so it never grows without bound.
+LOG_MAX_BYTES = 512 * 1024
+#: The events `run_hook` handles, by the name used on the command line.
+EVENTS = ("user-prompt-submit", "stop", "session-end")
+
+
+class HookSkipped(MemdirError):
+    """The hook has nothing to do for this input (logged, not an error for the user)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FittedContext:
+    """Recalled memories cut to Claude Code's limit, and the ones that made it in."""
+
+    text: str
+    kept: int
+    total: int
+
+
+def fit_context(
+    rendered: str, names: Sequence[str], *, limit: int = MAX_CONTEXT_CHARS
+) -> FittedContext:
+    """Cut `rendered` (a `RecallResult.render()`) to `limit` characters at a memory boundary.
+
+    `names` are the memories' names in rendered order: each memory starts with a
+    ``## <name> (`` line. Whole memories are dropped from the end, with a note saying how
+    many; if even the first does not fit it is cut at a line boundary.
+    """
+    if len(rendered) <= limit:
+        return FittedContext(rendered, len(names), len(names))
+    starts: list[int] = []
+    position = 0
+    for name in names:
+        found = rendered.find(f"\n\n## {name} (", position)
+        if found < 0:
+            break
+        starts.append(found)
+        position = found + 1
+    for kept in range(len(starts) - 1, 0, -1):
+        dropped = len(names) - kept
+        note = (
+            f"\n\n({dropped} more recalled {'memory was' if dropped == 1 else 'memories were'} "
+            "left out to stay within the hook's size limit.)\n"
+        )
+        text = rendered[: starts[kept]] + note
+        if len(text) <= limit:
+            return FittedContext(text, kept, len(names))
+    marker = "\n[cut to fit the hook's size limit; the file path above has the whole memory]\n"
+    head = rendered[: limit - len(marker)]
+    head = head[: head.rfind("\n")] if "\n" in head else head
+    return FittedContext(head + marker, 1 if names else 0, len(names))
+
+
+def hook_output(context: str) -> dict[str, Any]:
+    """The JSON a ``UserPromptSubmit`` hook prints to add `context`."""
+    return {
+        "hookSpecificOutput": {
+            "hookEventName": "UserPromptSubmit",
+            "additionalContext": context,
+        }
+    }
+
+
+def memory_dir_for(
+    data: HookInput, *, explicit: Path | None = None, env: Mapping[str, str] | None = None
+) -> MemoryDir:
+    """The memory folder for a hook: `explicit` (``--dir``), else Claude Code's for ``cwd``.
+
+    Why not the process's directory: the hook input's ``cwd`` is the session's, which is
+    what Claude Code keys its memory folder on, even if the hook was started elsewhere.
+    """
+    from ...store.folder import MemoryDir
+
+    path = explicit if explicit is not None else claude_memory_dir(data.cwd, env)
+    return MemoryDir(path)
+
+
+def _verification_root(cwd: Path) -> Path | None:
+    """The project recalled memories are checked against: the session's git root, if any."""
+    return find_git_root(cwd)
+
+
+def user_prompt_submit(
+    data: UserPromptSubmitInput,
+    *,
+    store: MemoryDir,
+    use_daemon: bool = True,
+    offline: bool = False,
+) -> dict[str, Any] | None:
+    """Recall for the prompt; the hook output, or None when nothing was recalled.
+
+    Raises:
+        HookSkipped: a task notification, or the memory folder does not exist.
+    """
+    if data.is_task_notification:
+        raise HookSkipped("a <task-notification> prompt: nothing to recall for")
+    # One-word prompts are left to recall itself, which answers them with nothing.
+    if not store.exists():
+        raise HookSkipped("the memory folder does not exist yet", path=store.path)
+    root = _verification_root(data.cwd)
+    answer = None
+    if use_daemon:
+        from ...daemon.client import daemon_recall
+
+        answer = daemon_recall(
+            store.path,
+            query=data.prompt,
+            session_id=data.session_id,
+            offline=offline,
+            project_root=root,
+            state_dir=store.state_path,
+            mark_surfaced=False,  # marked below, for what fits in the context only
+        )
+    if answer is not None:
+        rendered: str = answer["rendered"]
+        found = answer["result"].get("memories", [])
+        memories = [(m["name"], m["path"], m["content"]) for m in found]
+    else:
+        from ...recall.recaller import Recaller
+
+        recaller = Recaller(store, project_root=root)
+        result = recaller.recall(
+            data.prompt, session_id=data.session_id, offline=offline, mark_surfaced=False
+        )
+        rendered = result.render()
+        memories = [(m.header.name, str(m.header.path), m.content) for m in result.memories]
+    if not memories or not rendered.strip():
+        return None
+    fitted = fit_context(rendered, [name for name, _, _ in memories])
+    # Only what Claude Code will actually see counts as surfaced for the session.
+    from ...recall.session import SessionStore
+
+    SessionStore(store.state_path).mark(
+        data.session_id,
+        [(path, len(content.encode("utf-8"))) for _, path, content in memories[: fitted.kept]],
+    )
+    return hook_output(fitted.text)
+
+
+def stop(data: StopInput, *, store: MemoryDir) -> None:
+    """Queue extraction for the transcript once it holds the turn that just ended.
+
+    Raises:
+        HookSkipped: ``stop_hook_active`` is set, or the input is not a ``Stop`` event.
+    """
+    if isinstance(data, SubagentStopInput):
+        raise HookSkipped("a SubagentStop event: the main session's Stop covers it")
+    if data.stop_hook_active:
+        raise HookSkipped("stop_hook_active: another Stop hook is already continuing the turn")
+    _require_model()
+    from ...extract.queue import schedule_extraction
+
+    schedule_extraction(
+        store.path,
+        data.transcript_path,
+        session_id=data.session_id,
+        wait_for_text=data.last_assistant_message,
+        state_dir=store.state_path,
+    )
+
+
+def session_end(data: HookInput, *, store: MemoryDir) -> None:
+    """Queue a final extraction for turns whose Stop never fired (an interrupted reply).
+
+    Cheap when the session's cursor is already at the end. The run is a detached process
+    that outlives the session, so there is nothing to wait for within SessionEnd's budget.
+
+    Raises:
+        HookSkipped: no model is configured, so there is no extraction to queue.
+    """
+    _require_model()
+    from ...extract.queue import schedule_extraction
+
+    schedule_extraction(
+        store.path, data.transcript_path, session_id=data.session_id, state_dir=store.state_path
+    )
+
+
+def _require_model() -> None:
+    from ...model.config import ModelConfig
+
+    if not ModelConfig.from_env().configured:
+        raise HookSkipped(
+            "no model configured (set ANTHROPIC_API_KEY for the hooks): extraction is off"
+        )
+
+
+def log_line(event: str, message: str, *, env: Mapping[str, str] | None = None) -> None:
+    """Append one line to ``<state>/hooks.log`` (best effort: logging never fails a hook)."""
+    with contextlib.suppress(Exception):
+        path = default_state_dir(env) / LOG_NAME
+        with contextlib.suppress(OSError):
+            if path.stat().st_size > LOG_MAX_BYTES:
+                os.replace(path, path.with_name(LOG_NAME + ".1"))
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+        flat = " ".join(message.split())
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"{stamp} pid={os.getpid()} {event}: {flat}\n")
+
+
+def run_hook(
+    event: str,
+    stdin: str | bytes,
+    *,
+    memory_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """Handle one Claude Code hook call; the JSON to print, or None to print nothing.
+
+    Never raises: garbage input, a missing folder, a dead model or a bug all end as
+    None and a line in ``hooks.log``.
+    """
+    started = time.monotonic()
+    try:
+        data = parse_hook_input(stdin)
+        store = memory_dir_for(data, explicit=memory_dir, env=env)
+        if event == "user-prompt-submit":
+            if not isinstance(data, UserPromptSubmitInput):
+                raise HookSkipped(f"expected a UserPromptSubmit event, got {data.hook_event_name}")
+            return user_prompt_submit(data, store=store)
+        if event == "stop":
+            if not isinstance(data, StopInput):
+                raise HookSkipped(f"expected a Stop event, got {data.hook_event_name}")
+            stop(data, store=store)
+            return None
+        if event == "session-end":
+            session_end(data, store=store)
+            return None
+        raise HookSkipped(f"unknown hook event {event!r}; expected one of {', '.join(EVENTS)}")
+    except HookSkipped as exc:
+        log_line(event, f"skipped: {exc}", env=env)
+    except MemdirError as exc:
+        log_line(event, f"failed: {exc}", env=env)
+    except Exception as exc:
+        # Trigger: anything unexpected, bugs included. Why: the hook runs inside the user's
+        # prompt, and a traceback there helps no one. Outcome: no output, the traceback
+        # in hooks.log where `memory` users and bug reports can find it.
+        import traceback
+
+        where = "".join(traceback.format_exception(exc)[-3:])
+        log_line(event, f"error after {time.monotonic() - started:.3f}s: {where}", env=env)
+    return None

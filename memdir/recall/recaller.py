@@ -1,0 +1,291 @@
+"""Recall: for a query, the few memories worth reading now, with their freshness.
+
+scan headers → drop what this session already saw → select at most five (model, else
+offline) → read each within its caps → freshness and verification notes → result.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ModelError
+from ..model.config import ModelConfig
+from ..stats import Stats
+from ..store.folder import MemoryDir
+from ..store.freshness import age_days, freshness_note
+from ..types import MemoryHeader
+from .offline import OfflineSelector, is_selectable_query
+from .session import SessionStore
+
+if TYPE_CHECKING:
+    from ..model.boundary import MessageCreator
+
+MAX_LINES = 200
+MAX_SELECTED = 5
+MAX_BYTES = 4096
+#: End-to-end time budget for a recall that asks the model.
+DEFAULT_BUDGET_S = 3.0
+
+#: verify_many(bodies) -> one tuple of references per body (see memdir.verify.project).
+Verifier = Callable[[Sequence[str]], list[tuple[Any, ...]]]
+
+
+@dataclass(frozen=True, slots=True)
+class RecalledMemory:
+    """One memory chosen for the query, read within its caps."""
+
+    header: MemoryHeader
+    age_days: int
+    freshness: str
+    content: str
+    truncated: bool
+    why: str
+    references: tuple[Any, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        h = self.header
+        return {
+            "filename": h.filename,
+            "path": str(h.path),
+            "type": h.type.value if h.type else None,
+            "name": h.name,
+            "description": h.description,
+            "age_days": self.age_days,
+            "freshness": self.freshness,
+            "content": self.content,
+            "truncated": self.truncated,
+            "references": [r.to_json() for r in self.references],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RecallResult:
+    """What recall found, which selector chose it, and why it fell back if it did."""
+
+    query: str
+    selector: str
+    fallback_reason: str | None
+    memories: tuple[RecalledMemory, ...]
+    skipped: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "selector": self.selector,
+            "fallback_reason": self.fallback_reason,
+            "memories": [m.to_json() for m in self.memories],
+        }
+
+    def render(self) -> str:
+        """The block to put in an agent's context ("" when nothing was recalled)."""
+        if not self.memories:
+            return ""
+        parts = [
+            "Memories recalled for this request, from the agent's memory folder. They were "
+            "written in earlier sessions: treat them as notes, not as facts about the present."
+        ]
+        for m in self.memories:
+            h = m.header
+            kind = h.type.value if h.type else "untyped"
+            age = {0: "today", 1: "yesterday"}.get(m.age_days, f"{m.age_days} days ago")
+            lines = [f"## {h.name} ({kind} memory, saved {age}; file {h.path})"]
+            if m.freshness:
+                lines.append(f"Note: {m.freshness}")
+            if m.references:
+                from ..verify.project import render_note
+
+                note = render_note(m.references)
+                if note:
+                    lines.append(note)
+            lines.append("")
+            lines.append(m.content.rstrip())
+            if m.truncated:
+                lines.append(f"[cut to fit; the whole memory is in {h.path}]")
+            parts.append("\n".join(lines))
+        return "\n\n".join(parts) + "\n"
+
+
+def read_capped(
+    path: Path, *, max_lines: int = MAX_LINES, max_bytes: int = MAX_BYTES
+) -> tuple[str, bool]:
+    """A memory's body, cut at a line boundary to the line and byte caps."""
+    from ..store.memoryfile import split_frontmatter
+
+    with open(path, "rb") as handle:
+        raw = handle.read(max_bytes * 4 + 4096)
+        more = bool(handle.read(1))
+    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    body = split_frontmatter(text).body
+    lines = body.split("\n")
+    kept: list[str] = []
+    used = 0
+    truncated = more
+    for i, line in enumerate(lines):
+        size = len(line.encode("utf-8")) + 1
+        if i >= max_lines or used + size > max_bytes:
+            truncated = True
+            break
+        kept.append(line)
+        used += size
+    return "\n".join(kept).rstrip("\n"), truncated
+
+
+class Recaller:
+    """Runs recall for one memory folder; keep one around to reuse its warm caches."""
+
+    def __init__(
+        self,
+        store: MemoryDir,
+        *,
+        model: MessageCreator | None = None,
+        config: ModelConfig | None = None,
+        project_root: Path | None = None,
+        verifier: Verifier | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config if config is not None else ModelConfig.from_env()
+        self._model = model
+        self.project_root = project_root
+        self._verifier = verifier
+        self.selector = OfflineSelector(
+            cache_file=store.state_path / "cache" / f"{store.key}.tokens.cache"
+        )
+        self.sessions = SessionStore(store.state_path)
+        self.stats = Stats(store.state_path)
+
+    @property
+    def model(self) -> MessageCreator | None:
+        """The model client, or None when no model is configured."""
+        if self._model is None and self.config.configured:
+            from ..model.boundary import ModelBoundary
+
+            self._model = ModelBoundary(self.config, state_dir=self.store.state_path)
+        return self._model
+
+    def _verify(self, bodies: Sequence[str]) -> list[tuple[Any, ...]]:
+        if self._verifier is None:
+            if self.project_root is None:
+                return [() for _ in bodies]
+            from ..verify.project import ProjectVerifier
+
+            # The memory folder may sit inside the project: its own files must not count
+            # as evidence that what they name still exists.
+            self._verifier = ProjectVerifier(
+                self.project_root, state_dir=self.store.state_path, exclude=(self.store.path,)
+            ).verify_many
+        return self._verifier(bodies)
+
+    def recall(
+        self,
+        query: str,
+        *,
+        session_id: str | None = None,
+        tools: Sequence[str] = (),
+        offline: bool = False,
+        budget_s: float = DEFAULT_BUDGET_S,
+        mark_surfaced: bool = True,
+    ) -> RecallResult:
+        """The at most five memories that will clearly help with `query`."""
+        started = time.monotonic()
+        use_model = not offline and self.model is not None
+        selector = "llm" if use_model else "offline"
+        reason: str | None = None
+        if not use_model:
+            reason = (
+                "offline requested" if offline else "no model configured (set ANTHROPIC_API_KEY)"
+            )
+        if not is_selectable_query(query):
+            return RecallResult(
+                query, selector, reason, (), skipped="query has fewer than two words"
+            )
+        report = self.store.scan()
+        session = self.sessions.get(session_id)
+        candidates = [h for h in report.memories if str(h.path) not in session.surfaced]
+        timings = {"scan_ms": (time.monotonic() - started) * 1000}
+        if session_id and session.bytes_left <= 0:
+            return RecallResult(query, selector, reason, (), skipped="session byte budget used up")
+        why: dict[str, str] = {}
+        chosen: list[MemoryHeader] = []
+        if use_model and candidates:
+            assert self.model is not None
+            from .model_selector import MAX_CANDIDATES, select_with_model
+
+            shown = self.selector.prefilter(query, candidates, limit=MAX_CANDIDATES)
+            remaining = budget_s - (time.monotonic() - started)
+            try:
+                chosen = select_with_model(
+                    self.model, query, shown, tools=tools, budget_s=remaining
+                )
+                why = {h.filename: "chosen by the model" for h in chosen}
+            except ModelError as exc:
+                selector = "offline"
+                reason = f"model call failed ({exc.kind}): {exc.message}"
+                self.stats.bump(recall_fallbacks=1)
+        if selector == "offline":
+            for scored in self.selector.rank(query, candidates, limit=MAX_SELECTED):
+                chosen.append(scored.header)
+                why[scored.header.filename] = (
+                    f"score {scored.score:.2f}; matched: {', '.join(scored.matched_terms)}"
+                )
+        timings["select_ms"] = (time.monotonic() - started) * 1000 - timings["scan_ms"]
+        self.selector.save_cache()
+        memories = self._read(chosen, why, session.bytes_left if session_id else None)
+        if mark_surfaced and session_id:
+            self.mark_surfaced(session_id, memories)
+        self.stats.bump(recalls=1, recalled_memories=len(memories))
+        timings["total_ms"] = (time.monotonic() - started) * 1000
+        return RecallResult(query, selector, reason, tuple(memories), None, timings)
+
+    def _read(
+        self, chosen: Sequence[MemoryHeader], why: dict[str, str], bytes_left: int | None
+    ) -> list[RecalledMemory]:
+        read: list[tuple[MemoryHeader, str, bool]] = []
+        used = 0
+        for header in chosen:
+            try:
+                content, truncated = read_capped(header.path)
+            except OSError:
+                continue  # deleted since the scan: nothing to show
+            size = len(content.encode("utf-8"))
+            if bytes_left is not None and used + size > bytes_left:
+                break
+            used += size
+            read.append((header, content, truncated))
+        refs = self._verify([content for _, content, _ in read])
+        out = []
+        for (header, content, truncated), references in zip(read, refs, strict=True):
+            age = age_days(header.mtime, header.updated)
+            out.append(
+                RecalledMemory(
+                    header=header,
+                    age_days=age,
+                    freshness=freshness_note(age),
+                    content=content,
+                    truncated=truncated,
+                    why=why.get(header.filename, ""),
+                    references=tuple(references),
+                )
+            )
+        return out
+
+    def mark_surfaced(self, session_id: str, memories: Sequence[RecalledMemory]) -> None:
+        """Record memories as seen by the session so later recalls skip them."""
+        self.sessions.mark(
+            session_id, [(str(m.header.path), len(m.content.encode("utf-8"))) for m in memories]
+        )
+
+
+def default_project_root(cwd: Path | str | None = None) -> Path | None:
+    """The project recalled memories are checked against by default: the git root of cwd.
+
+    None outside a git repository: walking whatever folder a command happens to run in
+    (a home directory, say) would cost seconds and prove nothing; pass a root instead.
+    """
+    from ..paths import find_git_root
+
+    return find_git_root(cwd if cwd is not None else os.getcwd())

@@ -1,0 +1,102 @@
+"""`memory recall` and `memory stats` through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from memdir_cli.main import cli
+
+from memdir.store.folder import MemoryDir
+
+
+@pytest.fixture
+def folder(memory_dir: Path) -> Path:
+    store = MemoryDir(memory_dir)
+    store.save(
+        name="Deploy freeze",
+        description="No production deploys from 2026-12-20 to 2027-01-05",
+        type="project",
+        body="Freeze.\n**Why:** year end.\n**How to apply:** ask first.",
+    )
+    store.save(
+        name="Grafana board",
+        description="Grafana dashboard for payment latency",
+        type="reference",
+        body="https://grafana.example.com/d/payments",
+    )
+    return memory_dir
+
+
+def recall(folder: Path, *args: str):
+    return CliRunner().invoke(cli, ["--dir", str(folder), "recall", "--no-daemon", *args])
+
+
+def test_offline_recall_says_which_selector_ran_and_why(folder: Path) -> None:
+    result = recall(folder, "can we deploy to production in late december?")
+    assert result.exit_code == 0, result.stderr
+    first = result.output.splitlines()[0]
+    assert first == (
+        "Selected by the offline selector (no model configured (set ANTHROPIC_API_KEY))."
+    )
+    assert "== Deploy freeze  [project]  today" in result.output
+    assert "Grafana" not in result.output
+
+
+def test_json_is_exactly_one_object_of_the_documented_shape(folder: Path) -> None:
+    result = recall(folder, "can we deploy to production in late december?", "--json")
+    data = json.loads(result.output)
+    assert list(data) == ["selector", "fallback_reason", "memories"]
+    assert data["selector"] == "offline"
+    (memory,) = data["memories"]
+    assert set(memory) == {
+        "filename",
+        "path",
+        "type",
+        "name",
+        "description",
+        "age_days",
+        "freshness",
+        "content",
+        "truncated",
+        "references",
+    }
+    assert memory["filename"] == "deploy_freeze.md" and memory["truncated"] is False
+
+
+def test_explain_shows_matched_terms(folder: Path) -> None:
+    result = recall(folder, "production deploy freeze dates", "--explain")
+    assert "   why: score " in result.output and "matched: " in result.output
+
+
+def test_session_does_not_repeat_and_one_word_selects_nothing(folder: Path) -> None:
+    first = recall(folder, "production deploy freeze dates", "--session", "s1", "--json")
+    again = recall(folder, "production deploy freeze dates", "--session", "s1", "--json")
+    assert len(json.loads(first.output)["memories"]) == 1
+    assert json.loads(again.output)["memories"] == []
+    one = recall(folder, "deploy")
+    assert "Nothing recalled: query has fewer than two words." in one.output
+
+
+def test_stats_counts_recalls(folder: Path) -> None:
+    recall(folder, "production deploy freeze dates")
+    result = CliRunner().invoke(cli, ["--dir", str(folder), "stats", "--json"])
+    data = json.loads(result.output)
+    assert data["memories"] == 2 and data["breaker"] == "closed"
+    assert data["counters"]["recalls"] == 1
+
+
+def test_human_output_states_the_verification_next_to_the_memory() -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--dir", str(examples / "memories"), "recall", "--no-daemon",
+            "--project", str(examples / "demo-project"),
+            "how is the late fee on an overdue invoice computed?",
+        ],
+    )  # fmt: skip
+    assert "   ! names `calc_late_fee`: not found in the project" in result.output
+    assert "     names `src/ledgerly/billing/invoice.py`: found" in result.output

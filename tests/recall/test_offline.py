@@ -1,0 +1,301 @@
+"""The offline selector: ranking, threshold, determinism, the token cache, the prefilter."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from memdir.recall.offline import OfflineSelector, Scored, SelectorConfig, is_selectable_query
+from memdir.types import MemoryHeader, MemoryType
+
+
+def header(
+    filename: str,
+    description: str,
+    *,
+    name: str = "",
+    snippet: str = "",
+    mtime: float = 1_700_000_000.0,
+    type: MemoryType = MemoryType.PROJECT,
+    updated: date | None = None,
+) -> MemoryHeader:
+    text = f"{name}{description}{snippet}"
+    return MemoryHeader(
+        path=Path("/memories") / filename,
+        filename=filename,
+        name=name or filename.removesuffix(".md").replace("_", " "),
+        description=description,
+        type=type,
+        raw_type=type.value,
+        mtime=mtime,
+        size=len(text.encode()),
+        updated=updated,
+        snippet=snippet,
+    )
+
+
+STORE = [
+    header(
+        "project_billing_deploys.md",
+        "Billing service deployment happens on Tuesdays after the 10:00 UTC standup",
+        name="Billing deploy day",
+    ),
+    header(
+        "feedback_money_integers.md",
+        "Never store money as float; use integer cents with a currency code",
+        name="Money as integers",
+        type=MemoryType.FEEDBACK,
+    ),
+    header(
+        "reference_grafana.md",
+        "Latency and error-rate dashboard for the ledger API in Grafana",
+        name="Ledger dashboard",
+        type=MemoryType.REFERENCE,
+    ),
+    header(
+        "user_role.md",
+        "The user is a staff backend engineer who works mostly in Go and Postgres",
+        name="Role",
+        snippet="Lives in Lisbon and prefers short answers.",
+        type=MemoryType.USER,
+    ),
+    header(
+        "project_k8s_upgrade.md",
+        "Kubernetes clusters move to 1.31 on 2026-04-14; removed beta APIs must be migrated",
+        name="Cluster upgrade",
+    ),
+    header(
+        "feedback_flaky_tests.md",
+        "Quarantine flaky tests with a ticket instead of adding retries",
+        name="Flaky tests",
+        type=MemoryType.FEEDBACK,
+    ),
+]
+
+
+def names(results: list[Scored]) -> list[str]:
+    return [r.header.filename for r in results]
+
+
+def test_obviously_relevant_memory_ranks_first() -> None:
+    results = OfflineSelector().rank("which grafana dashboard shows ledger latency", STORE)
+    assert names(results)[0] == "reference_grafana.md"
+    assert all(isinstance(r, Scored) and r.score > 0 for r in results)
+
+
+def test_description_outweighs_body() -> None:
+    in_description = header("a.md", "Rotate the signing keys every quarter", name="Keys")
+    in_body = header(
+        "b.md",
+        "Notes about the quarterly security review",
+        name="Review notes",
+        snippet="We also rotate the signing keys as part of it.",
+    )
+    results = OfflineSelector().rank("rotate signing keys", [in_body, in_description])
+    assert names(results)[0] == "a.md"
+    assert results[0].score > results[-1].score
+
+
+def test_stemming_matches_other_forms_of_a_word() -> None:
+    results = OfflineSelector().rank("deploying billing", STORE)
+    assert names(results)[:1] == ["project_billing_deploys.md"]
+    assert "deploy" in results[0].matched_terms
+
+
+def test_stemming_can_be_switched_off() -> None:
+    literal = SelectorConfig(
+        stemming=False, related_weight=0.0, prefix_weight=0.0, suffix_weight=0.0
+    )
+    assert OfflineSelector(literal).rank("deploying billings", STORE) == []
+    assert names(OfflineSelector().rank("deploying billings", STORE)) == [
+        "project_billing_deploys.md"
+    ]
+
+
+def test_related_terms_bridge_common_abbreviations() -> None:
+    results = OfflineSelector().rank("anything to know before the k8s upgrade", STORE)
+    assert names(results)[:1] == ["project_k8s_upgrade.md"]
+
+
+def test_version_numbers_stay_whole() -> None:
+    results = OfflineSelector().rank("is 1.31 safe for our clusters", STORE)
+    assert names(results)[:1] == ["project_k8s_upgrade.md"]
+    assert "1.31" in results[0].matched_terms
+
+
+def test_stop_word_only_query_returns_nothing() -> None:
+    assert OfflineSelector().rank("what is it that you would do there", STORE) == []
+
+
+def test_unrelated_query_returns_nothing() -> None:
+    selector = OfflineSelector()
+    assert selector.rank("write a haiku about autumn leaves", STORE) == []
+    assert selector.rank("explain how a hash map handles collisions", STORE) == []
+
+
+def test_one_incidental_shared_word_is_not_enough() -> None:
+    # "Lisbon" appears only in the body of user_role.md: one weak word, no selection.
+    assert OfflineSelector().rank("what is the population of Lisbon", STORE) == []
+
+
+def test_tiny_store_still_selects() -> None:
+    # Both memories share every query word; a good match must not vanish for it.
+    store = [
+        header("a.md", "Billing invoices are generated nightly", name="Invoices"),
+        header("b.md", "Billing invoices use integer cents", name="Invoice amounts"),
+    ]
+    assert sorted(names(OfflineSelector().rank("billing invoices", store))) == ["a.md", "b.md"]
+
+
+def test_threshold_reads_the_same_on_small_and_large_stores() -> None:
+    filler = [
+        header(f"note_{i}.md", f"Unrelated note number {i} about gardening and {w}")
+        for i, w in enumerate(["tomatoes", "roses", "compost", "soil", "seeds"] * 40)
+    ]
+    query = "which grafana dashboard shows ledger latency"
+    for store in (STORE, STORE + filler):
+        assert names(OfflineSelector().rank(query, store))[:1] == ["reference_grafana.md"]
+    assert OfflineSelector().rank("write a haiku about autumn leaves", STORE + filler) == []
+
+
+def test_one_word_query_is_not_selectable() -> None:
+    assert not is_selectable_query("deploy")
+    assert not is_selectable_query("  grafana?! ")
+    assert not is_selectable_query("don't")
+    assert is_selectable_query("deploy billing")
+    assert is_selectable_query("CI/CD")
+    assert OfflineSelector().rank("grafana", STORE) == []
+
+
+def test_limit_is_respected() -> None:
+    store = STORE + [
+        header(f"billing_{i}.md", f"Billing invoices note {i}", mtime=1_700_000_000.0 + i)
+        for i in range(8)
+    ]
+    selector = OfflineSelector()
+    assert len(selector.rank("billing invoices", store)) == 5
+    assert len(selector.rank("billing invoices", store, limit=3)) == 3
+    assert selector.rank("billing invoices", store, limit=0) == []
+
+
+def test_ties_are_broken_newest_first_then_by_filename() -> None:
+    text = "Release checklist for the payments gateway"
+    older = header("b_old.md", text, name="Checklist", mtime=100.0)
+    newer = header("c_new.md", text, name="Checklist", mtime=200.0)
+    same_time = header("a_same.md", text, name="Checklist", mtime=200.0)
+    expected = ["a_same.md", "c_new.md", "b_old.md"]
+    selector = OfflineSelector()
+    for seed in range(5):
+        store = [*STORE, older, newer, same_time]
+        random.Random(seed).shuffle(store)
+        results = selector.rank("payments gateway release checklist", store)
+        assert names(results) == expected
+        assert len({r.score for r in results}) == 1
+
+
+def test_updated_date_counts_as_recency() -> None:
+    text = "Release checklist for the payments gateway"
+    old_file_new_date = header("a.md", text, mtime=100.0, updated=date(2026, 3, 1))
+    new_file = header("b.md", text, mtime=200.0)
+    results = OfflineSelector().rank("payments gateway checklist", [new_file, old_file_new_date])
+    assert names(results) == ["a.md", "b.md"]
+
+
+def test_ranking_is_deterministic_across_instances() -> None:
+    query = "store amounts as integer cents, not float"
+    first = OfflineSelector().rank(query, STORE)
+    assert first and first == OfflineSelector().rank(query, list(reversed(STORE)))
+
+
+def test_unchanged_store_is_served_from_the_cache() -> None:
+    selector = OfflineSelector()
+    selector.rank("flaky tests keep failing", STORE)
+    after_first = selector.cache_info()
+    assert (after_first.misses, after_first.hits) == (len(STORE), 0)
+    rescanned = [dataclasses.replace(h) for h in STORE]  # equal headers, new objects
+    selector.rank("which dashboard shows latency", rescanned)
+    after_second = selector.cache_info()
+    assert after_second.misses == len(STORE)
+    assert after_second.hits == len(STORE)
+
+
+def test_changed_file_is_tokenized_again() -> None:
+    selector = OfflineSelector()
+    query = "latency and error rate"
+    assert names(selector.rank(query, STORE))[:1] == ["reference_grafana.md"]
+    grafana = STORE[2]
+    edited = dataclasses.replace(
+        grafana, description="Card dispute runbook for support", mtime=grafana.mtime + 60
+    )
+    store = [*STORE[:2], edited, *STORE[3:]]
+    assert selector.rank(query, store) == []
+    assert names(selector.rank("card dispute runbook", store)) == ["reference_grafana.md"]
+    assert selector.cache_info().misses == len(STORE) + 1
+
+
+def test_new_text_under_the_same_key_is_not_served_stale() -> None:
+    selector = OfflineSelector()
+    query = "latency and error rate"
+    assert selector.rank(query, STORE)
+    same_key = dataclasses.replace(STORE[2], description="Card dispute runbook for support")
+    assert selector.rank(query, [*STORE[:2], same_key, *STORE[3:]]) == []
+
+
+def test_cache_forgets_memories_that_are_gone() -> None:
+    selector = OfflineSelector()
+    many = [header(f"n{i}.md", f"note {i} about topic {i}") for i in range(1_500)]
+    selector.rank("topic notes", many)
+    selector.rank("flaky tests", STORE)
+    assert selector.cache_info().size < 1_100
+
+
+def test_prefilter_keeps_small_lists_whole_and_in_order() -> None:
+    selector = OfflineSelector()
+    assert selector.prefilter("unrelated words entirely", STORE, limit=200) == STORE
+    assert selector.prefilter("unrelated words entirely", STORE, limit=len(STORE)) == STORE
+
+
+def test_prefilter_takes_best_matches_then_most_recent() -> None:
+    store = [header(f"note_{i}.md", f"Gardening note {i}", mtime=1_000.0 + i) for i in range(20)]
+    store.insert(7, header("match.md", "Grafana latency dashboard for the ledger", mtime=1.0))
+    picked = OfflineSelector().prefilter("ledger latency dashboard", store, limit=4)
+    assert [h.filename for h in picked] == ["match.md", "note_19.md", "note_18.md", "note_17.md"]
+    assert OfflineSelector().prefilter("ledger latency", store, limit=0) == []
+
+
+def test_scored_is_frozen() -> None:
+    result = OfflineSelector().rank("which grafana dashboard shows ledger latency", STORE)[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.score = 0.0  # type: ignore[misc]
+
+
+def test_token_cache_is_shared_through_a_file(tmp_path: Path, monkeypatch) -> None:
+    cache = tmp_path / "tokens.json"
+    first = OfflineSelector(cache_file=cache)
+    expected = names(first.rank("when do billing deploys happen", STORE))
+    first.save_cache()
+    assert cache.exists()
+    # A new process: tokens come back from the file, nothing is tokenized again.
+    second = OfflineSelector(cache_file=cache)
+    calls: list[str] = []
+    real = second._tokenize
+    monkeypatch.setattr(second, "_tokenize", lambda h: calls.append(h.filename) or real(h))
+    assert names(second.rank("when do billing deploys happen", STORE)) == expected
+    assert calls == []
+    # An edited memory (same name, mtime and size, other words) is tokenized afresh.
+    edited = dataclasses.replace(STORE[0], description="Billing deploys moved to Thursdays now")
+    second.rank("when do billing deploys happen", [edited, *STORE[1:]])
+    assert calls == [edited.filename]
+
+
+def test_unusable_token_cache_file_is_ignored(tmp_path: Path) -> None:
+    cache = tmp_path / "tokens.json"
+    cache.write_text("{not json")
+    selector = OfflineSelector(cache_file=cache)
+    assert names(selector.rank("when do billing deploys happen", STORE))[0] == (
+        "project_billing_deploys.md"
+    )

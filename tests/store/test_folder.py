@@ -1,0 +1,204 @@
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from memdir.errors import (
+    InvalidMemoryError,
+    MemoryExistsError,
+    MemoryNotFoundError,
+    SecretDetectedError,
+    UnsafePathError,
+)
+from memdir.store.folder import MemoryDir
+from memdir.types import MemoryType
+
+
+def save(store: MemoryDir, name: str = "Role", **kw: str):
+    fields = {"description": f"about {name}", "type": "user", "body": "body"}
+    fields.update(kw)
+    return store.save(name=name, **fields)
+
+
+def test_save_writes_file_and_index(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    result = save(
+        store, "Testing policy", type="feedback", body="Rule\n**Why:** x\n**How to apply:** y"
+    )
+    assert result.memory.path == memory_dir / "testing_policy.md"
+    assert result.memory.type is MemoryType.FEEDBACK
+    assert result.memory.age_days == 0
+    assert store.read_index() == "- [Testing policy](testing_policy.md) — about Testing policy\n"
+
+
+def test_invalid_type_refused_and_nothing_written(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    with pytest.raises(InvalidMemoryError) as info:
+        save(store, type="bogus")
+    assert info.value.field == "type"
+    assert "user, feedback, project, reference" in str(info.value)
+    assert list(memory_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["../escape", "/etc/passwd", "a\x00b", "sub/../../x"])
+def test_unsafe_names_refused(memory_dir: Path, name: str) -> None:
+    with pytest.raises(UnsafePathError):
+        save(MemoryDir(memory_dir), name)
+    assert list(memory_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("filename", ["../out.md", "/tmp/out.md", "a/../../out.md"])
+def test_unsafe_file_names_refused(memory_dir: Path, filename: str) -> None:
+    with pytest.raises(UnsafePathError):
+        MemoryDir(memory_dir).save(
+            name="x", description="d", type="user", body="b", filename=filename
+        )
+    assert not (memory_dir.parent / "out.md").exists()
+
+
+def test_symlink_out_of_folder_refused(memory_dir: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (memory_dir / "link").symlink_to(outside)
+    with pytest.raises(UnsafePathError):
+        MemoryDir(memory_dir).save(
+            name="x", description="d", type="user", body="b", filename="link/x.md"
+        )
+    (memory_dir / "evil.md").symlink_to(outside / "target.md")
+    with pytest.raises(UnsafePathError):
+        MemoryDir(memory_dir).save(
+            name="x", description="d", type="user", body="b", filename="evil.md", overwrite=True
+        )
+    assert list(outside.iterdir()) == []
+
+
+def test_secrets_refused(memory_dir: Path) -> None:
+    key = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    with pytest.raises(SecretDetectedError) as info:
+        save(MemoryDir(memory_dir), body=f"use token {key}")
+    assert info.value.field == "body"
+    assert key not in str(info.value)
+    assert not any(memory_dir.iterdir())
+
+
+def test_duplicate_refused_unless_overwrite(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    save(store)
+    with pytest.raises(MemoryExistsError):
+        save(store)
+    store.save(name="Role", description="new words", type="user", body="b", overwrite=True)
+    assert store.get("Role").description == "new words"
+    assert store.read_index().count("role.md") == 1
+
+
+def test_get_by_name_stem_and_filename(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    save(store, "Deploy Freeze", type="project")
+    for key in ("Deploy Freeze", "deploy freeze", "deploy_freeze", "deploy_freeze.md"):
+        assert store.get(key).name == "Deploy Freeze"
+    with pytest.raises(MemoryNotFoundError):
+        store.get("nothing")
+
+
+def test_update_keeps_extra_keys(memory_dir: Path) -> None:
+    (memory_dir / "legacy.md").write_text(
+        "---\nname: Legacy\ndescription: old\ntype: user\nowner: kim\n"
+        "custom: [1, 2]\n---\nold body\n"
+    )
+    store = MemoryDir(memory_dir)
+    store.update("Legacy", body="new body")
+    memory = store.get("Legacy")
+    assert memory.body.strip() == "new body"
+    assert memory.extra == {"owner": "kim", "custom": [1, 2]}
+
+
+def test_delete_removes_file_and_index_line(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    save(store, "A")
+    save(store, "B")
+    memory_dir.joinpath("MEMORY.md").write_text(store.read_index() + "A note written by hand\n")
+    store.delete("A")
+    assert not (memory_dir / "a.md").exists()
+    assert store.read_index() == "- [B](b.md) — about B\nA note written by hand\n"
+
+
+def test_write_text_validates_before_replacing(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    save(store, "A")
+    before = (memory_dir / "a.md").read_text()
+    with pytest.raises(InvalidMemoryError) as info:
+        store.write_text("a.md", "---\nname: A\ndescription: d\ntype: wrong\n---\nx")
+    assert info.value.field == "type"
+    assert (memory_dir / "a.md").read_text() == before
+
+
+def test_description_no_is_reported_with_field(memory_dir: Path) -> None:
+    with pytest.raises(InvalidMemoryError) as info:
+        MemoryDir(memory_dir).write_text("a.md", "---\nname: A\ndescription: no\ntype: user\n---\n")
+    assert info.value.field == "description"
+
+
+def test_sync_index_and_problems(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    save(store, "A")
+    (memory_dir / "b.md").write_text("---\nname: B\ndescription: bee\ntype: user\n---\n")
+    assert [r for r, _ in store.index_problems()] == ["index-missing-entry"]
+    changes = store.sync_index()
+    assert changes.added == ("- [B](b.md) — bee",)
+    assert store.index_problems() == []
+
+
+def test_derivable_content_warns(memory_dir: Path) -> None:
+    result = save(MemoryDir(memory_dir), body="```python\nprint(1)\n```")
+    assert any("code block" in w for w in result.warnings)
+
+
+def test_atomic_write_leaves_no_temp_files(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    for i in range(20):
+        save(store, f"M{i}")
+    assert sorted(p.name for p in memory_dir.iterdir() if p.name.startswith(".")) == []
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from memdir.store.folder import MemoryDir
+    store = MemoryDir(sys.argv[1])
+    prefix = sys.argv[2]
+    for i in range(int(sys.argv[3])):
+        store.save(name=f"{prefix} {i}", description=f"memory {i} of {prefix}",
+                   type="project", body="b")
+    """
+)
+
+
+def test_two_processes_saving_500_each_lose_nothing(memory_dir: Path) -> None:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(memory_dir), prefix, "500"], env=dict(os.environ)
+        )
+        for prefix in ("alpha", "beta")
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=300) == 0
+    store = MemoryDir(memory_dir)
+    files = [p for p in memory_dir.glob("*.md") if p.name != "MEMORY.md"]
+    assert len(files) == 1000
+    lines = store.read_index().splitlines()
+    assert len(lines) == 1000 and len(set(lines)) == 1000
+    assert store.index_problems() == []
+
+
+def test_sync_keeps_lines_of_files_that_exist_but_do_not_parse(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    save(store, "A")
+    (memory_dir / "a.md").write_text("---\nname: [broken\n---\n")
+    changes = store.sync_index()
+    assert changes.removed == ()
+    assert "(a.md)" in store.read_index()
+    (memory_dir / "a.md").unlink()
+    assert store.sync_index().removed == ("- [A](a.md) — about A",)

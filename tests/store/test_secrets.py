@@ -1,0 +1,220 @@
+"""Credential detection: generated fake keys are caught, prose about secrets is not."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import string
+
+import pytest
+
+from memdir.store.secrets import SECRET_KINDS, SecretMatch, find_secrets
+
+UPPER_DIGITS = string.ascii_uppercase + string.digits
+ALNUM = string.ascii_letters + string.digits
+URLSAFE = ALNUM + "-_"
+BASE64 = ALNUM + "+/"
+
+
+def rand(rng: random.Random, alphabet: str, n: int) -> str:
+    """A random string that mixes cases and digits the way generated keys do."""
+    while True:
+        value = "".join(rng.choice(alphabet) for _ in range(n))
+        classes = [
+            any(c.isupper() for c in value) or not any(c.isupper() for c in alphabet),
+            any(c.islower() for c in value) or not any(c.islower() for c in alphabet),
+            any(c.isdigit() for c in value),
+        ]
+        if all(classes):
+            return value
+
+
+def b64url(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def fake_corpus(seed: int) -> list[tuple[str, str]]:
+    """(expected kind, line of text holding one fake credential), freshly generated."""
+    rng = random.Random(seed)
+    jwt = ".".join(
+        [
+            b64url({"alg": "HS256", "typ": "JWT"}),
+            b64url({"sub": rand(rng, ALNUM, 12), "iat": rng.randint(10**9, 2 * 10**9)}),
+            rand(rng, URLSAFE, 43),
+        ]
+    )
+    key_body = "\n".join(rand(rng, BASE64, 64) for _ in range(4))
+    return [
+        ("aws-access-key-id", f"aws key id AKIA{rand(rng, UPPER_DIGITS, 16)} in prod"),
+        ("aws-access-key-id", f"temporary creds ASIA{rand(rng, UPPER_DIGITS, 16)}"),
+        ("aws-secret-access-key", f"aws_secret_access_key = {rand(rng, BASE64, 40)}"),
+        ("github-token", f"token ghp_{rand(rng, ALNUM, 36)} for CI"),
+        ("github-token", f"gho_{rand(rng, ALNUM, 36)}"),
+        ("github-token", f"ghu_{rand(rng, ALNUM, 36)}"),
+        ("github-token", f"ghs_{rand(rng, ALNUM, 36)}"),
+        ("github-token", f"ghr_{rand(rng, ALNUM, 36)}"),
+        ("github-token", f"github_pat_{rand(rng, ALNUM, 22)}_{rand(rng, ALNUM, 59)}"),
+        (
+            "slack-token",
+            f"xoxb-{rng.randint(10**11, 10**12)}-{rng.randint(10**12, 10**13)}-"
+            f"{rand(rng, ALNUM, 24)}",
+        ),
+        (
+            "slack-token",
+            f"xoxp-{rng.randint(10**11, 10**12)}-{rng.randint(10**11, 10**12)}-"
+            f"{rng.randint(10**11, 10**12)}-{rand(rng, 'abcdef0123456789', 32)}",
+        ),
+        ("slack-token", f"xoxa-{rng.randint(10**11, 10**12)}-{rand(rng, ALNUM, 30)}"),
+        (
+            "slack-token",
+            f"xapp-1-A{rand(rng, UPPER_DIGITS, 10)}-{rng.randint(10**12, 10**13)}-"
+            f"{rand(rng, 'abcdef0123456789', 64)}",
+        ),
+        (
+            "slack-webhook",
+            f"post to https://hooks.slack.com/services/T{rand(rng, UPPER_DIGITS, 8)}/"
+            f"B{rand(rng, UPPER_DIGITS, 8)}/{rand(rng, ALNUM, 24)}",
+        ),
+        ("anthropic-api-key", f"ANTHROPIC_API_KEY=sk-ant-api03-{rand(rng, URLSAFE, 93)}AA"),
+        ("openai-api-key", f"sk-{rand(rng, ALNUM, 48)}"),
+        ("openai-api-key", f'OPENAI_API_KEY="sk-proj-{rand(rng, URLSAFE, 120)}"'),
+        ("google-api-key", f"maps key AIza{rand(rng, URLSAFE, 35)}"),
+        ("stripe-live-key", f"sk_live_{rand(rng, ALNUM, 24)}"),
+        ("stripe-live-key", f"rk_live_{rand(rng, ALNUM, 34)}"),
+        (
+            "private-key",
+            f"-----BEGIN RSA PRIVATE KEY-----\n{key_body}\n-----END RSA PRIVATE KEY-----",
+        ),
+        (
+            "private-key",
+            f"-----BEGIN OPENSSH PRIVATE KEY-----\n{key_body}\n-----END OPENSSH PRIVATE KEY-----",
+        ),
+        ("jwt", f"Authorization: Bearer {jwt}"),
+        ("npm-token", f"//registry.npmjs.org/:_authToken=npm_{rand(rng, ALNUM, 36)}"),
+        ("secret-assignment", f'password = "{rand(rng, ALNUM + "!@#%", 20)}"'),
+        ("secret-assignment", f"DB_PASSWORD={rand(rng, ALNUM, 24)}"),
+        ("secret-assignment", f"api_key: {rand(rng, '0123456789abcdef', 32)}"),
+        ("secret-assignment", f'{{"client_secret": "{rand(rng, URLSAFE, 40)}"}}'),
+        (
+            "url-credentials",
+            f"postgres://app:{rand(rng, ALNUM, 20)}@db.internal:5432/app",
+        ),
+    ]
+
+
+PROSE = """\
+Rotate the API token every 90 days; the security team owns the schedule.
+The password policy requires 12 characters and a second factor.
+Keep the token budget under 4,096 for the selector call.
+We moved from sk-learn style estimators to our own; see the sk-learn-compatible wrapper.
+Never paste a secret into a memory. Secrets live in the vault under kv/prod/payments.
+The API key is read from the environment: api_key = os.environ["OPENAI_API_KEY"].
+password = settings.DATABASE_PASSWORD
+SECRET_KEY = get_random_secret_key()
+token: ${GITHUB_TOKEN}
+api_key: <your key here>
+export API_KEY=your_api_key_here
+password: changeme-before-deploying-anything
+The key insight was that the cache key must include the HEAD commit.
+Use `gh auth token` to print the token, and `aws configure` to set the access key.
+Example AWS key from the docs: AKIAIOSFODNN7EXAMPLE (not a real one).
+ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx is the placeholder in our README.
+The header -----BEGIN PRIVATE KEY----- marks the start of a PEM key file.
+Commit 3f9a2c4e8b1d7f6a5e4c3b2a1f0e9d8c7b6a5f4e fixed the token refresh.
+password_reset_token_expiry_hours is 24.
+Slack channel #secrets-rotation, tracker ticket SEC-1234, dashboard grafana/d/secrets.
+sk-ant is the prefix of Anthropic keys; sk- is OpenAI's.
+client_secret is loaded by load_client_secret_from_keychain() at startup.
+The auth_token column is a UUID foreign key.
+postgres://app:password@localhost:5432/app is the local dev default.
+def sign(self, private_key: ed25519.Ed25519PrivateKey, *, api_token: PKCS7PrivateKeyTypes) -> None:
+Tokens per minute: 40000. Passwords: hashed with argon2id.
+"""
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_every_generated_fake_is_caught_with_its_kind(seed: int) -> None:
+    for kind, line in fake_corpus(seed):
+        matches = find_secrets(f"Some context first.\n{line}\nand after.")
+        assert [m.kind for m in matches] == [kind], line
+        assert matches[0].line == 2
+
+
+def test_prose_about_secrets_is_clean() -> None:
+    for line in PROSE.splitlines():
+        assert find_secrets(line) == [], line
+    assert find_secrets(PROSE) == []
+
+
+def test_preview_never_holds_the_secret() -> None:
+    for kind, line in fake_corpus(7):
+        (match,) = find_secrets(line)
+        preview_text = match.preview.split("…")[0]
+        assert "…" in match.preview or kind == "private-key"
+        if kind == "private-key":
+            assert match.preview.startswith("-----BEGIN")
+            continue
+        # The visible part is short: at most 8 characters of a string of 20 or more.
+        assert len(preview_text) <= 8
+        assert preview_text in line
+
+
+def test_line_numbers_and_order() -> None:
+    rng = random.Random(11)
+    github = f"ghp_{rand(rng, ALNUM, 36)}"
+    aws = f"AKIA{rand(rng, UPPER_DIGITS, 16)}"
+    text = f"first line\nsecond {aws}\nthird\nfourth {github}\n"
+    matches = find_secrets(text)
+    assert matches == [
+        SecretMatch(kind="aws-access-key-id", line=2, preview=f"{aws[:4]}… (20 chars)"),
+        SecretMatch(kind="github-token", line=4, preview=f"{github[:8]}… (40 chars)"),
+    ]
+
+
+def test_vendor_key_in_an_assignment_is_reported_once_by_vendor() -> None:
+    rng = random.Random(12)
+    text = f'api_key = "sk-proj-{rand(rng, URLSAFE, 100)}"'
+    assert [m.kind for m in find_secrets(text)] == ["openai-api-key"]
+
+
+def test_aws_secret_needs_an_aws_marker_nearby() -> None:
+    rng = random.Random(13)
+    value = rand(rng, BASE64, 40)
+    assert find_secrets(f"checksum {value}") == []
+    assert [m.kind for m in find_secrets(f"AWS secret {value}")] == ["aws-secret-access-key"]
+    on_next_line = f"AWS credentials for the deploy user:\n  secret: {value}\n"
+    assert [(m.kind, m.line) for m in find_secrets(on_next_line)] == [("aws-secret-access-key", 2)]
+    two_lines_down = f"AWS notes:\nuser: deploy\nchecksum {value}\n"
+    assert find_secrets(two_lines_down) == []
+    # Far from the marker it still counts when a secret-named key holds it.
+    named = f"AWS notes:\nuser: deploy\nsecret: {value}\n"
+    assert [m.kind for m in find_secrets(named)] == ["secret-assignment"]
+
+
+def test_key_embedded_in_a_longer_token_is_not_split_out() -> None:
+    rng = random.Random(14)
+    assert find_secrets(f"xAKIA{rand(rng, UPPER_DIGITS, 16)}") == []
+    assert find_secrets(f"AKIA{rand(rng, UPPER_DIGITS, 20)}") == []
+
+
+def test_private_key_header_alone_is_not_a_secret() -> None:
+    text = "-----BEGIN EC PRIVATE KEY-----\n(key material removed)\n-----END EC PRIVATE KEY-----"
+    assert find_secrets(text) == []
+
+
+def test_encrypted_and_json_embedded_private_keys_are_caught() -> None:
+    rng = random.Random(15)
+    body = rand(rng, BASE64, 64)
+    encrypted = (
+        "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+        f"DEK-Info: AES-128-CBC,{rand(rng, '0123456789ABCDEF', 32)}\n\n{body}\n"
+    )
+    embedded = f'{{"private_key": "-----BEGIN PRIVATE KEY-----\\n{body}\\n"}}'
+    assert [m.kind for m in find_secrets(encrypted)] == ["private-key"]
+    assert [m.kind for m in find_secrets(embedded)] == ["private-key"]
+
+
+def test_kinds_are_listed() -> None:
+    reported = {kind for seed in (1, 2) for kind, _ in fake_corpus(seed)}
+    assert reported == set(SECRET_KINDS)
