@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from memdir.verify.project import ProjectVerifier, render_note
+from memdir.verify import ProjectVerifier, render_note
 
 VERBS = "load parse build render fetch save sync merge index resolve validate apply emit".split()
 NOUNS = (

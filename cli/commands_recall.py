@@ -40,7 +40,7 @@ def render_human(result: RecallResult, *, explain: bool) -> str:
         if m.freshness:
             lines.append(f"   ! {m.freshness}")
         if m.references:
-            from memdir.verify.references import render_note
+            from memdir.verify import render_note
 
             # The same wording the agent sees in the recall block; problems flagged.
             for line in render_note(m.references).splitlines():

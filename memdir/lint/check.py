@@ -234,7 +234,7 @@ def lint(
             )
         )
     if verifier is None and project_root is not None:
-        from ..verify.project import ProjectVerifier
+        from ..verify import ProjectVerifier
 
         # The memory folder may sit inside the project: its own files prove nothing.
         verifier = ProjectVerifier(

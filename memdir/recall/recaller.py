@@ -97,7 +97,7 @@ class RecallResult:
             if m.freshness:
                 lines.append(f"Note: {m.freshness}")
             if m.references:
-                from ..verify.project import render_note
+                from ..verify import render_note
 
                 note = render_note(m.references)
                 if note:
@@ -171,7 +171,7 @@ class Recaller:
         if self._verifier is None:
             if self.project_root is None:
                 return [() for _ in bodies]
-            from ..verify.project import ProjectVerifier
+            from ..verify import ProjectVerifier
 
             # The memory folder may sit inside the project: its own files must not count
             # as evidence that what they name still exists.

@@ -1,6 +1,13 @@
 """Checks of the file paths and identifiers a memory names against the project."""
 
 from .project import ProjectVerifier
-from .references import Reference, extract_references
+from .references import Reference, RefKind, RefStatus, extract_references, render_note
 
-__all__ = ["ProjectVerifier", "Reference", "extract_references"]
+__all__ = [
+    "ProjectVerifier",
+    "RefKind",
+    "RefStatus",
+    "Reference",
+    "extract_references",
+    "render_note",
+]

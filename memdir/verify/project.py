@@ -17,7 +17,6 @@ import contextlib
 import hashlib
 import json
 import os
-from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,29 +25,11 @@ from typing import Any
 from .. import paths
 from ..errors import StoreIOError
 from ..fsio import atomic_write
-from .references import (
-    Reference,
-    RefKind,
-    RefStatus,
-    extract_references,
-    render_note,
-)
+from .references import Reference, RefKind, extract_references
+from .search import PathLocator, normalize, scan_files
 
-__all__ = [
-    "ProjectVerifier",
-    "RefKind",
-    "RefStatus",
-    "Reference",
-    "extract_references",
-    "render_note",
-]
-
-
-#: Files larger than this are not searched for identifiers.
-MAX_FILE_BYTES = 1_000_000
 #: A walk or listing stops here; a folder this big is not a project worth scanning fully.
 MAX_FILES = 100_000
-_CHUNK_BYTES = 4_000_000
 _CACHE_VERSION = 1
 _MAX_CACHED_TOKENS = 2_000
 _MAX_CACHED_ENTRIES = 2_000
@@ -56,15 +37,6 @@ _SKIP_DIRS = frozenset(
     ".git .hg .svn node_modules .venv venv __pycache__ .mypy_cache .pytest_cache .ruff_cache "
     ".tox .nox .eggs .cache .idea .next .gradle site-packages".split()
 )
-_BINARY_EXTS = frozenset(
-    ".png .jpg .jpeg .gif .ico .webp .pdf .zip .gz .tgz .bz2 .xz .7z .jar .class .pyc .so "
-    ".dylib .dll .exe .o .a .woff .woff2 .ttf .otf .eot .mp3 .mp4 .mov .wasm .sqlite .db".split()
-)
-# Bytes that continue an identifier (non-ASCII counts: UTF-8 names), and for flags also "-".
-_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") | frozenset(
-    range(128, 256)
-)
-_FLAG_WORD = _WORD | {ord("-")}
 _GIT_ENV_OVERRIDES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
 
 
@@ -105,7 +77,7 @@ class ProjectVerifier:
         snapshot = self._snapshot()
         tokens = {tok for refs in claims for text, kind in refs for tok in _tokens(text, kind)}
         found = self._lookup(snapshot, tokens) if tokens else set()
-        locator = _PathLocator(snapshot.files)
+        locator = PathLocator(snapshot.files)
         out: list[tuple[Reference, ...]] = []
         for refs in claims:
             checked: list[Reference] = []
@@ -218,9 +190,9 @@ class ProjectVerifier:
         )
         if full:
             known.update(dict.fromkeys(full | partial))
-            known.update(_scan(self.root, sorted(snapshot.files), full | partial))
+            known.update(scan_files(self.root, sorted(snapshot.files), full | partial))
         elif partial and changed:
-            known.update(_scan(self.root, sorted(changed & snapshot.files), partial))
+            known.update(scan_files(self.root, sorted(changed & snapshot.files), partial))
         if full or partial or cache.get("signature") != signature:
             for stale in list(known)[: max(0, len(known) - _MAX_CACHED_TOKENS)]:
                 del known[stale]
@@ -257,132 +229,6 @@ def _tokens(text: str, kind: RefKind) -> list[str]:
     return ["w:" + p for p in parts] or ["w:" + name]
 
 
-def _scan(root: Path, files: Sequence[str], tokens: set[str]) -> dict[str, str]:
-    """Read each text file once; return token -> a file it occurs in (as a whole word)."""
-    pending = {tok: tok[2:].encode() for tok in tokens}
-    found: dict[str, str] = {}
-    chunk: list[bytes] = []
-    owners: list[str] = []
-    starts: list[int] = []
-    size = 0
-
-    def search() -> None:
-        blob = b"\n".join(chunk)
-        for tok, needle in list(pending.items()):
-            at = _find_word(blob, needle, _FLAG_WORD if tok[0] == "f" else _WORD)
-            if at >= 0:
-                found[tok] = owners[bisect_right(starts, at) - 1]
-                del pending[tok]
-
-    prefix = os.path.join(root, "")  # plain strings: pathlib costs more than the read here
-    for rel in files:
-        if rel[rel.rfind(".") :].lower() in _BINARY_EXTS:
-            continue
-        data = _read_text(prefix + rel)
-        if data is None:
-            continue
-        owners.append(rel)
-        starts.append(size)
-        chunk.append(data)
-        size += len(data) + 1
-        if size >= _CHUNK_BYTES:
-            search()
-            chunk, owners, starts, size = [], [], [], 0
-            if not pending:
-                break
-    if chunk and pending:
-        search()
-    return found
-
-
-def _find_word(blob: bytes, needle: bytes, word: frozenset[int]) -> int:
-    """Offset of `needle` standing alone (no word byte on either side), or -1."""
-    end = len(blob)
-    at = blob.find(needle)
-    while at >= 0:
-        after = at + len(needle)
-        if (at == 0 or blob[at - 1] not in word) and (after == end or blob[after] not in word):
-            return at
-        at = blob.find(needle, at + 1)
-    return -1
-
-
-def _read_text(path: str) -> bytes | None:
-    """The file's bytes, or None for unreadable, binary (NUL early on) or oversized files."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        # A small first read: most source files fit, and big buffers cost more to allocate.
-        data = os.read(fd, 65536)
-        if len(data) == 65536:
-            rest = os.read(fd, MAX_FILE_BYTES + 1 - len(data))
-            if len(data) + len(rest) > MAX_FILE_BYTES:
-                return None
-            data += rest
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return None if data.find(b"\0", 0, 8192) >= 0 else data
-
-
-class _PathLocator:
-    """Answers "does this path exist, or where did a file of that name go?"."""
-
-    def __init__(self, files: frozenset[str]) -> None:
-        self._files = files
-
-    def locate(self, text: str) -> tuple[RefStatus, str | None]:
-        claimed = _normalize(text)
-        if not claimed:
-            return "missing", None
-        if text.endswith("/"):
-            inside = "/" + claimed + "/"
-            found = any(("/" + f).find(inside) >= 0 for f in self._files)
-            return ("found", None) if found else ("missing", None)
-        # Also a path given relative to a subfolder ("auth/login.py" for "src/auth/login.py").
-        suffix = "/" + claimed
-        if claimed in self._files or any(f.endswith(suffix) for f in self._files):
-            return "found", None
-        name = claimed[claimed.rfind("/") + 1 :]
-        candidates = sorted(f for f in self._files if f.endswith("/" + name) or f == name)
-        hint = _closest(claimed, candidates)
-        return ("moved", hint) if hint else ("missing", None)
-
-
-def _normalize(text: str) -> str:
-    cleaned = os.path.normpath(text.rstrip("/")).replace(os.sep, "/")
-    while cleaned.startswith("../"):
-        cleaned = cleaned[3:]
-    return "" if cleaned in (".", "..") else cleaned
-
-
-def _closest(claimed: str, candidates: list[str]) -> str | None:
-    """The candidate sharing most of the claimed folders; None when the name is too common.
-
-    Trigger: names like ``__init__.py`` or ``index.js`` exist in many folders.
-    Why: pointing at an unrelated one would make a wrong claim look confirmed.
-    Outcome: with several candidates, one must share a folder name with the claim.
-    """
-    if not candidates:
-        return None
-    want = claimed.split("/")[:-1]
-
-    def score(candidate: str) -> tuple[int, int, int]:
-        have = candidate.split("/")[:-1]
-        tail = 0
-        while tail < min(len(want), len(have)) and want[-1 - tail] == have[-1 - tail]:
-            tail += 1
-        return tail, len(set(want) & set(have)), -abs(len(have) - len(want))
-
-    best = max(sorted(candidates), key=score)
-    if len(candidates) > 1 and score(best)[1] == 0:
-        return None
-    return best
-
-
 def _relative_prefix(root: Path, folder: Path | str) -> str:
     path = Path(folder)
     if path.is_absolute():
@@ -390,7 +236,7 @@ def _relative_prefix(root: Path, folder: Path | str) -> str:
             path = Path(os.path.abspath(path)).relative_to(root)
         except ValueError:
             return ""
-    rel = _normalize(path.as_posix())
+    rel = normalize(path.as_posix())
     return rel + "/" if rel else ""
 
 

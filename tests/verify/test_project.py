@@ -10,7 +10,8 @@ import pytest
 
 import memdir.verify.project as verify_module
 import memdir.verify.references as references_module
-from memdir.verify.project import ProjectVerifier, Reference, extract_references, render_note
+import memdir.verify.search as search_module
+from memdir.verify import ProjectVerifier, Reference, extract_references, render_note
 
 
 def git(root: Path, *args: str) -> None:
@@ -143,7 +144,7 @@ def test_binary_and_oversized_files_are_not_searched(tmp_path: Path) -> None:
     root = tmp_path / "plain"
     (root / "data").mkdir(parents=True)
     (root / "data" / "blob.bin").write_bytes(b"\0\1binary_marker_name\0")
-    write(root, "data/huge.txt", "huge_marker_name\n" + "x" * verify_module.MAX_FILE_BYTES)
+    write(root, "data/huge.txt", "huge_marker_name\n" + "x" * search_module.MAX_FILE_BYTES)
     write(root, "data/small.txt", "small_marker_name\n")
     body = "`binary_marker_name` `huge_marker_name` `small_marker_name`"
     assert statuses(ProjectVerifier(root).verify(body)) == {
@@ -188,13 +189,13 @@ class ScanRecorder:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[list[str]] = []
-        real = verify_module._scan
+        real = verify_module.scan_files
 
         def recording(root, files, tokens):  # type: ignore[no-untyped-def]
             self.calls.append(list(files))
             return real(root, files, tokens)
 
-        monkeypatch.setattr(verify_module, "_scan", recording)
+        monkeypatch.setattr(verify_module, "scan_files", recording)
 
 
 def test_warm_cache_is_shared_across_verifiers_and_skips_the_scan(
