@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,9 @@ _API_VARIABLES = (
     "EDITOR",
     "VISUAL",
 )
+
+# A thread that is being joined may need a moment to finish after the test returns.
+_THREAD_GRACE = 5.0
 
 
 @pytest.fixture(autouse=True)
@@ -45,22 +49,24 @@ def memory_dir(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
+def threads_left_running(before: set[int | None], grace: float) -> list[str]:
+    """Names of threads started since `before` still alive after up to `grace` seconds."""
+    end = time.monotonic() + grace
+    while True:
+        extra = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+        if not extra or time.monotonic() >= end:
+            return sorted(t.name for t in extra)
+        time.sleep(0.02)
+
+
+@pytest.fixture(autouse=True)
 def no_thread_leaks() -> Iterator[None]:
-    """Fail the test if it leaves threads running (daemon and extractor tests)."""
+    """Fail any test that leaves threads running (daemon, extractor, prefetch, fake server)."""
     before = {t.ident for t in threading.enumerate()}
     yield
-    deadline = 5.0
-    import time
-
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        extra = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
-        if not extra:
-            return
-        time.sleep(0.05)
-    names = [t.name for t in threading.enumerate() if t.ident not in before]
-    pytest.fail(f"threads left running: {names}")
+    leaked = threads_left_running(before, _THREAD_GRACE)
+    if leaked:
+        pytest.fail(f"threads left running: {leaked}")
 
 
 def memory_cmd() -> list[str]:

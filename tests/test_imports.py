@@ -3,10 +3,6 @@
 import subprocess
 import sys
 
-import pytest
-
-import memdir
-
 
 def _modules_after(code: str) -> set[str]:
     out = subprocess.run(
@@ -31,19 +27,6 @@ def test_memory_help_does_not_import_anthropic() -> None:
         "try:\n    cli(['--help'], prog_name='memory')\nexcept SystemExit:\n    pass\n"
     )
     assert "anthropic" not in _modules_after(code)
-
-
-def test_exported_members_are_sorted_and_real() -> None:
-    assert memdir.__all__ == sorted(memdir.__all__)
-    for name in memdir.__all__:
-        value = getattr(memdir, name)
-        assert value.__module__.startswith("memdir."), name
-    public = {n for n in dir(memdir) if not n.startswith("_")}
-    helpers = {"annotations", "importlib", "TYPE_CHECKING", "Any"}
-    modules = {n for n in public if type(getattr(memdir, n)).__name__ == "module"}
-    assert public - modules - helpers == set(memdir.__all__)
-    with pytest.raises(AttributeError):
-        memdir.no_such_name  # noqa: B018
 
 
 def test_import_memdir_loads_nothing_heavy() -> None:

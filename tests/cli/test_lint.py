@@ -13,7 +13,7 @@ from memdir_cli.main import cli
 
 from memdir.store.folder import MemoryDir
 from tests.conftest import memory_cmd, subprocess_env
-from tests.lint.test_check import WHY_HOW, fake_key, make_store, memory
+from tests.lint.helpers import WHY_HOW, fake_key, make_store, memory
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -165,7 +165,6 @@ def test_examples_without_verification_are_clean(runner: CliRunner) -> None:
 
 
 def test_real_command_on_the_examples(tmp_path: Path) -> None:
-    pytest.importorskip("memdir.verify.project")
     folder = tmp_path / "memories"
     shutil.copytree(EXAMPLES / "memories", folder)
     result = subprocess.run(

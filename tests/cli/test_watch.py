@@ -155,19 +155,9 @@ def test_detach_status_second_start_and_stop(filled: Path, detached: int) -> Non
     assert after.stdout == f"{filled}: not running\n"
 
 
-def _verify_params() -> list[object]:
-    try:
-        import memdir.verify.project  # noqa: F401
-    except ImportError:
-        with_verify = pytest.param(
-            [], marks=pytest.mark.skip(reason="memdir.verify.project not written")
-        )
-    else:
-        with_verify = pytest.param([], id="verified")
-    return [pytest.param(["--no-verify"], id="no-verify"), with_verify]
-
-
-@pytest.mark.parametrize("extra", _verify_params())
+@pytest.mark.parametrize(
+    "extra", [pytest.param(["--no-verify"], id="no-verify"), pytest.param([], id="verified")]
+)
 def test_recall_through_the_daemon_matches_recall_without_it(
     filled: Path, detached: int, extra: list[str]
 ) -> None:

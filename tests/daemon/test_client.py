@@ -80,7 +80,7 @@ def test_a_stale_socket_file_is_refused_quickly(sock_path: Path) -> None:
     assert time.monotonic() - started < 0.1
 
 
-def test_round_trip_and_owner_only_socket(sock_path: Path, no_thread_leaks: None) -> None:
+def test_round_trip_and_owner_only_socket(sock_path: Path) -> None:
     seen: list[dict[str, Any]] = []
 
     def handler(req: dict[str, Any]) -> dict[str, Any]:
@@ -100,9 +100,7 @@ def test_round_trip_and_owner_only_socket(sock_path: Path, no_thread_leaks: None
     assert not sock_path.exists()
 
 
-def test_bad_requests_get_errors_and_the_server_keeps_going(
-    sock_path: Path, no_thread_leaks: None
-) -> None:
+def test_bad_requests_get_errors_and_the_server_keeps_going(sock_path: Path) -> None:
     def handler(req: dict[str, Any]) -> dict[str, Any]:
         if req.get("op") == "boom":
             raise RuntimeError("kaput")
@@ -123,7 +121,7 @@ def test_bad_requests_get_errors_and_the_server_keeps_going(
         server.close()
 
 
-def test_a_slow_daemon_times_out_to_none(sock_path: Path, no_thread_leaks: None) -> None:
+def test_a_slow_daemon_times_out_to_none(sock_path: Path) -> None:
     def handler(req: dict[str, Any]) -> dict[str, Any]:
         time.sleep(0.5)
         return {"ok": True}
@@ -148,7 +146,7 @@ def test_a_socket_in_a_folder_others_can_enter_is_not_trusted(tmp_path: Path) ->
 
 
 def test_daemon_recall_returns_none_when_the_daemon_reports_failure(
-    sock_path: Path, memory_dir: Path, monkeypatch: pytest.MonkeyPatch, no_thread_leaks: None
+    sock_path: Path, memory_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import memdir.daemon.client as client
 

@@ -45,6 +45,7 @@ from memdir.daemon.watcher import (
     changed_paths,
     validate_memory_file,
 )
+from memdir.extract import queue as queue_mod
 from memdir.fsio import atomic_write
 from memdir.paths import claude_memory_dir, state_dir
 from memdir.store.index import linked_files
@@ -334,9 +335,6 @@ def test_with_several_folders_the_transcripts_cwd_picks_one(
 def test_the_extract_queue_is_called_lazily_and_drained(
     memory_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    queue_mod = pytest.importorskip(
-        "memdir.extract.queue", reason="memdir.extract.queue (the extractor) is not written yet"
-    )
     calls = Recorder()
     monkeypatch.setattr(queue_mod, "schedule_extraction", calls)
     watch = TranscriptWatch(
@@ -354,9 +352,7 @@ def test_the_extract_queue_is_called_lazily_and_drained(
 # -- the daemon in this process, with a real observer -------------------------------------
 
 
-def test_in_process_daemon_watches_serves_and_cleans_up(
-    memory_dir: Path, tmp_path: Path, no_thread_leaks: None
-) -> None:
+def test_in_process_daemon_watches_serves_and_cleans_up(memory_dir: Path, tmp_path: Path) -> None:
     write_memory(memory_dir, "before-start", description="written while no daemon ran")
     transcripts = tmp_path / "transcripts"
     transcripts.mkdir()
@@ -395,9 +391,7 @@ def test_in_process_daemon_watches_serves_and_cleans_up(
     assert status["counts"]["extractions_scheduled"] == 1
 
 
-def test_daemon_recall_marks_the_session_unless_asked_not_to(
-    memory_dir: Path, no_thread_leaks: None
-) -> None:
+def test_daemon_recall_marks_the_session_unless_asked_not_to(memory_dir: Path) -> None:
     write_memory(memory_dir, "deploy", description="staging deploy steps")
     query = "staging deploy steps"
     with WatchDaemon([memory_dir], debounce_s=0.05):
@@ -647,7 +641,7 @@ def test_shared_store_reuses_its_scan_until_an_event_or_the_rescan_interval(
     assert len(walks) == 3  # past the rescan interval a walk happens even without events
 
 
-def test_daemon_recall_sees_a_new_file_at_once(memory_dir: Path, no_thread_leaks: None) -> None:
+def test_daemon_recall_sees_a_new_file_at_once(memory_dir: Path) -> None:
     write_memory(memory_dir, "deploy", description="staging deploy steps")
     with WatchDaemon([memory_dir], debounce_s=5.0):  # long debounce: only invalidation helps
         assert daemon_recall(memory_dir, query="quarterly budget review", offline=True) is not None

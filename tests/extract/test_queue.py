@@ -112,9 +112,7 @@ def test_trailing_runs_are_not_throttled(
     assert len(fake_anthropic.requests) == 1
 
 
-def test_wait_for_transcript_polls_until_the_turn_is_written(
-    tmp_path: Path, no_thread_leaks: None
-) -> None:
+def test_wait_for_transcript_polls_until_the_turn_is_written(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "t.jsonl", correction_lines()[:3])
     final = "Understood, real database."
     assert not wait_for_transcript(path, final, timeout=0.2)

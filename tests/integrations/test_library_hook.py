@@ -293,8 +293,9 @@ def test_after_turn_schedules_only_when_the_agent_stopped(
 def test_after_turn_accepts_sdk_objects(
     store: MemoryDir, fake_queue: types.SimpleNamespace
 ) -> None:
-    anthropic_types = pytest.importorskip("anthropic.types")
-    reply = anthropic_types.TextBlock(type="text", text="Noted.")
+    from anthropic.types import TextBlock
+
+    reply = TextBlock(type="text", text="Noted.")
     messages = [user("please remember I use vim"), {"role": "assistant", "content": [reply]}]
 
     with MemoryHook(store) as hook:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
-import string
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -13,62 +11,10 @@ import pytest
 
 from memdir.lint.check import RULES, LintReport, lint
 from memdir.store.folder import MemoryDir
+from tests.lint.helpers import WHY_HOW, fake_key, make_store, memory
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TODAY = date(2026, 3, 10)
-
-WHY_HOW = (
-    "**Why:** Paybridge raises its fee on 2027-01-01.\n"
-    "**How to apply:** new payment code must work with both providers.\n"
-)
-
-
-def memory(
-    *,
-    name: str | None = "Coinvault cutover",
-    description: str | None = "New charges move from Paybridge to Coinvault on 2026-12-15",
-    type_: str | None = "project",
-    updated: str | None = "2026-03-02",
-    body: str = "All new charges move to Coinvault on 2026-12-15.\n" + WHY_HOW,
-    extra: str = "",
-) -> str:
-    """A memory file; each field given as None is left out."""
-    head = ""
-    for key, value in (
-        ("name", name),
-        ("description", description),
-        ("type", type_),
-        ("updated", updated),
-    ):
-        if value is not None:
-            head += f"{key}: {value}\n"
-    return f"---\n{head}{extra}---\n\n{body}"
-
-
-def fake_key() -> str:
-    rng = random.Random(4)
-    return "ghp_" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(36))
-
-
-def make_store(
-    folder: Path, files: dict[str, str | bytes], *, index: str | None = None
-) -> MemoryDir:
-    """Write `files`, then the index: `index` as given, else synced by memdir itself."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    store = MemoryDir(folder)
-    if index is None:
-        store.init()
-        store.sync_index()
-    else:
-        store.index_path.write_text(index, encoding="utf-8")
-    return store
 
 
 def rules_of(report: LintReport, file: str | None = None) -> list[str]:
@@ -507,7 +453,6 @@ def test_no_verification_without_a_project(tmp_path: Path) -> None:
 
 
 def test_stale_references_against_a_real_project(tmp_path: Path) -> None:
-    pytest.importorskip("memdir.verify.project")
     project = tmp_path / "proj"
     (project / "src" / "pkg").mkdir(parents=True)
     (project / "src" / "pkg" / "webhooks.py").write_text("def verify_signature(): ...\n")
@@ -522,7 +467,6 @@ def test_stale_references_against_a_real_project(tmp_path: Path) -> None:
 
 
 def test_memory_folder_inside_the_project_is_not_evidence(tmp_path: Path) -> None:
-    pytest.importorskip("memdir.verify.project")
     project = tmp_path / "proj"
     project.mkdir()
     (project / "app.py").write_text("def current_name(): ...\n")
@@ -540,7 +484,6 @@ def test_examples_are_clean_apart_from_stale_references() -> None:
 
 
 def test_examples_stale_references_match_the_demo_list() -> None:
-    pytest.importorskip("memdir.verify.project")
     expected = set()
     for line in (EXAMPLES / "demo-references.txt").read_text().splitlines():
         if line.startswith("#") or not line.strip():

@@ -291,9 +291,7 @@ def test_context_is_cut_at_a_memory_boundary_and_the_rest_comes_later(ws: Worksp
     assert shown_second and not shown_first & shown_second
 
 
-def test_a_running_daemon_answers_instead_of_a_local_recall(
-    ws: Workspace, no_thread_leaks: None
-) -> None:
+def test_a_running_daemon_answers_instead_of_a_local_recall(ws: Workspace) -> None:
     from memdir.daemon.client import socket_path
     from memdir.daemon.server import LineServer
     from memdir.recall.recaller import Recaller
