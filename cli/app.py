@@ -34,6 +34,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "install": "commands_hook",
     "uninstall": "commands_hook",
     "mcp": "commands_mcp",
+    "dream": "commands_dream",
 }
 
 

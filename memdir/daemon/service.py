@@ -39,6 +39,7 @@ from .files import (
     utc_now,
     write_json,
 )
+from .idle_dream import IdleDreamer
 from .server import LineServer, RequestHandler
 from .transcript_watch import TRANSCRIPT_PATTERNS, Scheduler, TranscriptWatch
 from .watcher import WATCHED_EVENTS, Counters, FolderWatch, MemoryEventHandler
@@ -90,6 +91,7 @@ class WatchDaemon:
         self._scheduler = scheduler
         self._extractions: Any = None  # an ExtractionQueue, made on the first request
         self._locks = FolderLocks(self.files)
+        self._idle = IdleDreamer([f.folder for f in self.files], self.state_dir)
         self._observer: Any = None
         self._debouncers: list[Any] = []
         self._servers: list[LineServer] = []
@@ -162,6 +164,7 @@ class WatchDaemon:
             server.start()
             self._servers.append(server)
         self._running = True
+        self._idle.start()
         self.write_status()
         logger.info(
             "watching %s (pid %d)", ", ".join(str(f.folder) for f in self.files), os.getpid()
@@ -184,6 +187,7 @@ class WatchDaemon:
             debouncers, self._debouncers = self._debouncers, []
         for server in servers:
             server.close()
+        self._idle.stop()
         if observer is not None and observer.is_alive():
             observer.stop()
             observer.join()
@@ -297,6 +301,7 @@ class WatchDaemon:
             return {"ok": False, "error": "'tools' must be a list of names"}
         if root is not None and not isinstance(root, str):
             return {"ok": False, "error": "'project_root' must be a path or null"}
+        self._idle.prompt_seen()
         recaller = watch.recallers.get(Path(root) if root else None)
         result = recaller.recall(
             query,

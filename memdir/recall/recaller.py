@@ -20,6 +20,7 @@ from ..store.folder import MemoryDir
 from ..store.freshness import age_days, freshness_note
 from ..types import MemoryHeader
 from .offline import OfflineSelector, is_selectable_query
+from .query_log import append_query
 from .session import SessionStore
 
 if TYPE_CHECKING:
@@ -237,6 +238,10 @@ class Recaller:
         memories = self._read(chosen, why, session.bytes_left if session_id else None)
         if mark_surfaced and session_id:
             self.mark_surfaced(session_id, memories)
+        # One appended line, so consolidation can replay what recall used to find.
+        append_query(
+            self.store.state_path, self.store.path, query, [m.header.filename for m in memories]
+        )
         self.stats.bump(recalls=1, recalled_memories=len(memories))
         timings["total_ms"] = (time.monotonic() - started) * 1000
         return RecallResult(query, selector, reason, tuple(memories), None, timings)

@@ -191,6 +191,7 @@ def stop(data: StopInput, *, store: MemoryDir) -> None:
         raise HookSkipped("a SubagentStop event: the main session's Stop covers it")
     if data.stop_hook_active:
         raise HookSkipped("stop_hook_active: another Stop hook is already continuing the turn")
+    _maybe_dream(store)
     _require_model()
     from ...extract.queue import schedule_extraction
 
@@ -218,6 +219,17 @@ def session_end(data: HookInput, *, store: MemoryDir) -> None:
     schedule_extraction(
         store.path, data.transcript_path, session_id=data.session_id, state_dir=store.state_path
     )
+
+
+def _maybe_dream(store: MemoryDir) -> None:
+    """Start consolidation in its own process when its gates are open (one ``stat`` while
+    the day since the last run is not over); it never fails the hook."""
+    from ...dream.triggers import maybe_start
+
+    try:
+        maybe_start(store.path, store.state_path)
+    except (MemdirError, OSError) as exc:
+        log_line("stop", f"consolidation check failed: {exc}")
 
 
 def _require_model() -> None:

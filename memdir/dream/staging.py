@@ -1,0 +1,70 @@
+"""The staging copy a run works on, and snapshots of a folder's bytes.
+
+A run never edits the memory folder: it copies it into the state folder and works there.
+A snapshot (relative path -> bytes, index included) of the folder taken at that moment is
+what apply later checks the folder against, so a change made meanwhile is never overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..fsio import atomic_write
+from ..store.scan import INDEX_NAME, iter_markdown
+
+#: Memories under this subfolder belong to the team (synced through git): a run leaves
+#: them as they are, since retiring one here would retire it for everybody.
+TEAM_PREFIX = "team/"
+
+Snapshot = Mapping[str, bytes]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every memory file's bytes by relative path, plus ``MEMORY.md`` when present."""
+    out: dict[str, bytes] = {}
+    root = Path(os.path.realpath(folder))
+    if not root.is_dir():
+        return out
+    for entry in iter_markdown(root):
+        if entry.is_symlink():
+            continue  # a link is not a memory of this folder; never follow it
+        relative = Path(entry.path).relative_to(root).as_posix()
+        with contextlib.suppress(OSError):
+            out[relative] = Path(entry.path).read_bytes()
+    index = root / INDEX_NAME
+    if index.is_file() and not index.is_symlink():
+        out[INDEX_NAME] = index.read_bytes()
+    return out
+
+
+def stage(folder: Path, target: Path) -> dict[str, bytes]:
+    """Copy the folder's memories and index into `target` (replaced if present).
+
+    File times are kept, since a memory's age (and the date its relative dates are read
+    against) comes from them when it has no ``updated:`` date. Returns the snapshot.
+    """
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    root = Path(os.path.realpath(folder))
+    taken = snapshot(folder)
+    for relative, data in taken.items():
+        destination = target / relative
+        atomic_write(destination, data, durable=False)
+        with contextlib.suppress(OSError):
+            st = (root / relative).stat()
+            os.utime(destination, ns=(st.st_atime_ns, st.st_mtime_ns))
+    return taken
+
+
+def discard(target: Path) -> None:
+    """Remove a staging copy (best effort)."""
+    shutil.rmtree(target, ignore_errors=True)
+
+
+def is_team(relative: str) -> bool:
+    return relative.startswith(TEAM_PREFIX)
