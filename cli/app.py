@@ -35,6 +35,9 @@ LAZY_COMMANDS: dict[str, str] = {
     "uninstall": "commands_hook",
     "mcp": "commands_mcp",
     "dream": "commands_dream",
+    "team": "commands_team",
+    "share": "commands_team",
+    "unshare": "commands_team",
 }
 
 

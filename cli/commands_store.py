@@ -28,6 +28,7 @@ def header_json(header: MemoryHeader) -> dict[str, Any]:
         "description": header.description,
         "type": header.type.value if header.type else None,
         "age_days": age_days(header.mtime, header.updated),
+        "source": header.source,
     }
 
 
@@ -140,9 +141,21 @@ def _read_body(body: str | None) -> str:
 @click.option("--description", required=True, help="One specific line; recall reads this.")
 @click.option("--body", help="The memory text. Default: stdin, or $EDITOR on a terminal.")
 @click.option("--force", is_flag=True, help="Replace a memory with the same file name.")
+@click.option(
+    "--team/--private",
+    "team",
+    default=None,
+    help="Save in the shared team folder, or keep private. Default: the team's scope rules.",
+)
 @pass_store
 def add(
-    store: MemoryDir, type_: str, name: str, description: str, body: str | None, force: bool
+    store: MemoryDir,
+    type_: str,
+    name: str,
+    description: str,
+    body: str | None,
+    force: bool,
+    team: bool | None,
 ) -> None:
     """Save a new memory and add it to the index.
 
@@ -153,7 +166,12 @@ def add(
             --body $'Use the dockerised Postgres.\\n**Why:** ...\\n**How to apply:** ...'
     """
     result = store.save(
-        name=name, description=description, type=type_, body=_read_body(body), overwrite=force
+        name=name,
+        description=description,
+        type=type_,
+        body=_read_body(body),
+        overwrite=force,
+        scope=None if team is None else ("team" if team else "private"),
     )
     click.echo(f"Saved {result.memory.path}")
     for warning in result.warnings:

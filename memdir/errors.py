@@ -9,6 +9,7 @@
     ├── ConfigurationError (exit 2)    missing or invalid configuration (model, folder)
     ├── StoreIOError (exit 1)          reading or writing a file failed
     ├── LockTimeoutError (exit 1)      another process held a lock for too long
+    ├── TeamSyncError (exit 1)         git could not reach, read or update the team remote
     └── ModelError (exit 1)            a model call failed after the bounded retry
         └── CircuitOpenError           the breaker is open: no call was made
 
@@ -86,6 +87,28 @@ class StoreIOError(MemdirError):
 
 class LockTimeoutError(MemdirError):
     """A lock could not be taken in time."""
+
+
+class TeamSyncError(MemdirError):
+    """A team sync step failed; `kind` says how ("auth", "missing-remote", "network", ...).
+
+    `remote` is the remote with any credentials taken out, safe to show.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str = "error",
+        remote: str | None = None,
+        retryable: bool = False,
+        path: Path | str | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message, path=path, field=field)
+        self.kind = kind
+        self.remote = remote
+        self.retryable = retryable
 
 
 class ModelError(MemdirError):

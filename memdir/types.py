@@ -58,6 +58,11 @@ class MemoryHeader:
         return Path(self.filename).stem
 
     @property
+    def source(self) -> str:
+        """ "team" for a memory in the shared team folder (``team/...``), else "private"."""
+        return "team" if self.filename.startswith("team/") else "private"
+
+    @property
     def changed_at(self) -> float:
         """When the memory last changed, as a timestamp: the frontmatter ``updated:`` date
         (local midnight) when there is one, since a git checkout resets file times; else

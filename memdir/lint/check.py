@@ -33,6 +33,7 @@ from ..store.folder import MemoryDir
 from ..store.freshness import parse_updated
 from ..store.memoryfile import HEADER_LINES, split_frontmatter, text_field
 from ..store.scan import INDEX_NAME, iter_markdown, parse_header, read_memory_text
+from ..team.screen import CONFLICT_COPY, is_conflict_copy
 from ..types import MemoryHeader, MemoryType
 from .rules import (
     RULES,
@@ -120,6 +121,16 @@ class _Pass:
 
 def _check_file(state: _Pass, entry: os.DirEntry[str], filename: str, today: date) -> None:
     found = state.found[filename]
+    if is_conflict_copy(filename):
+        original = CONFLICT_COPY.sub(".md", filename)
+        found.append(
+            (
+                "team-conflict-copy",
+                None,
+                f"a teammate's version of {original} that could not be merged line by line; "
+                "merge what it adds into that memory, then delete this copy",
+            )
+        )
     try:
         st = entry.stat()
     except OSError as exc:

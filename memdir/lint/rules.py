@@ -73,6 +73,7 @@ RULES: Mapping[str, Rule] = {
     "index-too-big": Rule("warning", "MEMORY.md over the 25,000-byte cap"),
     "near-duplicate": Rule("warning", "two descriptions say the same thing"),
     "stale-reference": Rule("warning", "names a file or symbol the project no longer has"),
+    "team-conflict-copy": Rule("warning", "the other side of a team memory edited twice"),
 }
 
 # "**Why:**", "**Why**:", "__why:__" ... anywhere on a line.

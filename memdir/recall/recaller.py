@@ -47,12 +47,16 @@ class RecalledMemory:
     truncated: bool
     why: str
     references: tuple[Any, ...] = ()
+    #: Who last changed a team memory (from git); None for private memories.
+    author: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         h = self.header
         return {
             "filename": h.filename,
             "path": str(h.path),
+            "source": h.source,
+            "author": self.author,
             "type": h.type.value if h.type else None,
             "name": h.name,
             "description": h.description,
@@ -94,7 +98,12 @@ class RecallResult:
             h = m.header
             kind = h.type.value if h.type else "untyped"
             age = {0: "today", 1: "yesterday"}.get(m.age_days, f"{m.age_days} days ago")
-            lines = [f"## {h.name} ({kind} memory, saved {age}; file {h.path})"]
+            if h.source == "team":
+                # A teammate's text: say whose, so it is weighed as their note, not ours.
+                who = f"shared by teammate {m.author}" if m.author else "shared by the team"
+                lines = [f"## {h.name} ({kind} memory {who}, changed {age}; file {h.path})"]
+            else:
+                lines = [f"## {h.name} ({kind} memory, saved {age}; file {h.path})"]
             if m.freshness:
                 lines.append(f"Note: {m.freshness}")
             if m.references:
@@ -262,6 +271,7 @@ class Recaller:
             used += size
             read.append((header, content, truncated))
         refs = self._verify([content for _, content, _ in read])
+        authors = self._team_authors([header for header, _, _ in read])
         out = []
         for (header, content, truncated), references in zip(read, refs, strict=True):
             age = age_days(header.mtime, header.updated)
@@ -274,9 +284,20 @@ class Recaller:
                     truncated=truncated,
                     why=why.get(header.filename, ""),
                     references=tuple(references),
+                    author=authors.get(header.filename.removeprefix("team/"))
+                    if header.source == "team"
+                    else None,
                 )
             )
         return out
+
+    def _team_authors(self, headers: Sequence[MemoryHeader]) -> dict[str, str]:
+        """Who last changed each team memory, read only when one is being shown."""
+        if not any(h.source == "team" for h in headers):
+            return {}
+        from ..team.authors import read_authors
+
+        return read_authors(self.store.path, self.store.state_path)
 
     def mark_surfaced(self, session_id: str, memories: Sequence[RecalledMemory]) -> None:
         """Record memories as seen by the session so later recalls skip them."""

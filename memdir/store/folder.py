@@ -25,7 +25,7 @@ from . import index as index_mod
 from .content import check_name, derivable_content, slugify
 from .freshness import age_days
 from .memoryfile import render, split_frontmatter, text_field, updated_field, validate_fields
-from .scan import INDEX_NAME, HeaderCache, parse_header, read_head, scan
+from .scan import INDEX_NAME, HeaderCache, drop_shadowed, parse_header, read_head, scan
 
 #: Called with the path of every file memdir writes or deletes (e.g. for mutual exclusion).
 WriteListener = Callable[[Path], None]
@@ -71,6 +71,7 @@ class MemoryDir:
         self._state = state
         self.listeners: list[WriteListener] = list(listeners or [])
         self._cache: HeaderCache | None = None
+        self._team_cache: HeaderCache | None = None
 
     def __repr__(self) -> str:
         return f"MemoryDir({str(self.path)!r})"
@@ -119,8 +120,40 @@ class MemoryDir:
         return created
 
     def resolve(self, relative: str) -> Path:
-        """The absolute path of a file inside the folder, refusing any escape."""
+        """The absolute path of a file inside the folder, refusing any escape.
+
+        ``team/...`` names a file of the team folder, which in-repo mode keeps elsewhere.
+        """
+        if relative.startswith("team/"):
+            elsewhere = self._in_repo_team()
+            if elsewhere is not None:
+                return confine(elsewhere, relative[5:])
         return confine(self.path, relative)
+
+    def _relative(self, target: Path) -> str:
+        """The file name of a resolved path, as scans give it (``team/...`` for the team)."""
+        real = Path(os.path.realpath(self.path))
+        if real == target or real in target.parents:
+            return target.relative_to(real).as_posix()
+        elsewhere = self._in_repo_team()
+        assert elsewhere is not None, target  # resolve() confines to one of the two
+        return "team/" + target.relative_to(os.path.realpath(elsewhere)).as_posix()
+
+    @property
+    def team_root(self) -> Path | None:
+        """The team folder shared with teammates (``team/`` or in-repo), if set up."""
+        from ..team.scope import team_root
+
+        return team_root(self.path, self.state_path)
+
+    def _in_repo_team(self) -> Path | None:
+        # Only the in-repo mode keeps the team folder outside this one; checked with one
+        # failed open of the state record when it is not set up.
+        if os.path.isdir(os.path.join(self.path, "team", ".git")):
+            return None
+        from ..team.scope import in_repo_root
+
+        return in_repo_root(self.path, self.state_path)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -133,7 +166,17 @@ class MemoryDir:
         """Headers of every memory, newest first, with the files that could not be read."""
         if not self.path.is_dir():
             return ScanReport(())
-        return scan(self.path, cache=self.header_cache() if use_cache else None)
+        report = scan(self.path, cache=self.header_cache() if use_cache else None)
+        elsewhere = self._in_repo_team()
+        if elsewhere is None or not elsewhere.is_dir():
+            return report
+        if self._team_cache is None and use_cache:
+            self._team_cache = HeaderCache(self.state_path / "cache" / f"{self.key}.team.cache")
+        team = scan(elsewhere, cache=self._team_cache if use_cache else None, prefix="team/")
+        memories = sorted(
+            (*report.memories, *team.memories), key=lambda h: (-h.changed_at, h.filename)
+        )
+        return ScanReport(tuple(drop_shadowed(memories)), report.problems + team.problems)
 
     def list(self, type: MemoryType | str | None = None) -> list[MemoryHeader]:
         """Memories newest first, optionally of one type."""
@@ -235,8 +278,13 @@ class MemoryDir:
         extra: Mapping[str, Any] | None = None,
         filename: str | None = None,
         overwrite: bool = False,
+        scope: str | None = None,
     ) -> SaveResult:
         """Validate and write a memory, then add its index line.
+
+        A new memory (no `filename`) goes to the team folder or stays private by the
+        team's scope rules (`memdir.team.scope.route`); `scope` ("team" or "private")
+        overrides them.
 
         Raises:
             InvalidMemoryError: a field is invalid (the message names it).
@@ -253,7 +301,7 @@ class MemoryDir:
             raise InvalidMemoryError(
                 f"name {name!r} has no letters or digits to make a file name from", field="name"
             )
-        relative = filename or f"{stem}.md"
+        relative = filename or self._routed(f"{stem}.md", type, scope, overwrite=overwrite)
         if not relative.endswith(".md") or relative == INDEX_NAME:
             raise InvalidMemoryError(
                 f"file name {relative!r} must end in .md and not be {INDEX_NAME}",
@@ -277,7 +325,7 @@ class MemoryDir:
         self.init()
         atomic_write(target, text)
         self._notify(target)
-        rel = target.relative_to(Path(os.path.realpath(self.path))).as_posix()
+        rel = self._relative(target)
         header = self._header_for(target, rel)
         with self.index_lock():
             current = self._read_index()
@@ -286,6 +334,26 @@ class MemoryDir:
                 atomic_write(self.index_path, new)
         warnings = tuple(message for _rule, message in derivable_content(body))
         return SaveResult(self.read(rel), warnings)
+
+    def _routed(
+        self, relative: str, type: MemoryType | str, scope: str | None, *, overwrite: bool
+    ) -> str:
+        """`relative` in the folder the scope rules pick (``team/`` prefixed for the team)."""
+        from ..team.scope import route
+
+        kind = MemoryType.parse(type)
+        if kind is None:
+            return relative  # validation below names the bad type
+        shared = route(self.path, self.state_path, kind, scope=scope) == "team"
+        chosen, other = (f"team/{relative}", relative) if shared else (relative, f"team/{relative}")
+        if not overwrite and os.path.lexists(self.resolve(other)):
+            raise MemoryExistsError(
+                "a memory already uses this file in the other folder (private or team); "
+                "pick another name",
+                path=self.resolve(other),
+                field="name",
+            )
+        return chosen
 
     def update(
         self,
@@ -344,9 +412,7 @@ class MemoryDir:
         self.init()
         atomic_write(target, text if text.endswith("\n") else text + "\n")
         self._notify(target)
-        header = self._header_for(
-            target, target.relative_to(os.path.realpath(self.path)).as_posix()
-        )
+        header = self._header_for(target, self._relative(target))
         with self.index_lock():
             new = index_mod.add_entry(self._read_index(), header)
             if new is not None:

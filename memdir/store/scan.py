@@ -42,7 +42,9 @@ def iter_markdown(root: Path) -> Iterator[os.DirEntry[str]]:
                 if entry.is_dir(follow_symlinks=False):
                     if name not in _SKIP_DIRS:
                         stack.append(entry.path)
-                elif name.endswith(".md") and entry.is_file():
+                # A link is never followed: it could point anywhere (a teammate's push,
+                # a planted file), and reading through it would leak the target.
+                elif name.endswith(".md") and entry.is_file(follow_symlinks=False):
                     if folder == str(root) and name == INDEX_NAME:
                         continue
                     yield entry
@@ -216,8 +218,25 @@ def _from_record(
     )
 
 
-def scan(root: Path, *, cache: HeaderCache | None = None) -> ScanReport:
-    """Headers of every memory below `root`, newest first; unreadable files as problems."""
+def drop_shadowed(memories: list[MemoryHeader]) -> list[MemoryHeader]:
+    """Team memories (``team/x.md``) hidden by a private memory of the same path (``x.md``).
+
+    A memory present in both folders is shown once: the private one wins.
+    """
+    team = [h for h in memories if h.filename.startswith("team/")]
+    if not team:
+        return memories
+    private = {h.filename for h in memories if not h.filename.startswith("team/")}
+    return [
+        h for h in memories if not (h.filename.startswith("team/") and h.filename[5:] in private)
+    ]
+
+
+def scan(root: Path, *, cache: HeaderCache | None = None, prefix: str = "") -> ScanReport:
+    """Headers of every memory below `root`, newest first; unreadable files as problems.
+
+    `prefix` is put before every file name (``team/`` for a team folder kept elsewhere).
+    """
     memories: list[MemoryHeader] = []
     problems: list[ScanProblem] = []
     seen: set[str] = set()
@@ -230,7 +249,7 @@ def scan(root: Path, *, cache: HeaderCache | None = None) -> ScanReport:
         except OSError as exc:
             problems.append(ScanProblem(Path(entry.path), f"cannot stat: {exc.strerror}"))
             continue
-        filename = entry.path[prefix_len:].replace(os.sep, "/")
+        filename = prefix + entry.path[prefix_len:].replace(os.sep, "/")
         seen.add(filename)
         known = cache.built(filename, st.st_mtime_ns, st.st_size) if cache else None
         record = None
@@ -268,6 +287,7 @@ def scan(root: Path, *, cache: HeaderCache | None = None) -> ScanReport:
         if not changed and last is not None and len(seen) == cache.last_count:
             return last
     memories.sort(key=lambda h: (-h.changed_at, h.filename))
+    memories = drop_shadowed(memories)
     problems.sort(key=lambda p: str(p.path))
     report = ScanReport(tuple(memories), tuple(problems))
     if cache is not None:

@@ -54,6 +54,8 @@ def test_json_is_exactly_one_object_of_the_documented_shape(folder: Path) -> Non
     assert set(memory) == {
         "filename",
         "path",
+        "source",
+        "author",
         "type",
         "name",
         "description",
@@ -64,6 +66,7 @@ def test_json_is_exactly_one_object_of_the_documented_shape(folder: Path) -> Non
         "references",
     }
     assert memory["filename"] == "deploy_freeze.md" and memory["truncated"] is False
+    assert memory["source"] == "private" and memory["author"] is None
 
 
 def test_explain_shows_matched_terms(folder: Path) -> None:

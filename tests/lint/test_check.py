@@ -26,6 +26,7 @@ GOOD = {"cutover.md": memory()}
 # rule id -> (files that make it fire, files that keep it quiet). Index-level cases pass
 # the index text as the "MEMORY.md" key.
 CASES: dict[str, tuple[dict[str, str | bytes], dict[str, str | bytes]]] = {
+    "team-conflict-copy": ({"team/release.conflict-1a2b3c4d.md": memory()}, GOOD),
     "file-unreadable": ({"bin.md": b"\x00\x01\x02binary"}, GOOD),
     "frontmatter-missing": ({"plain.md": "Just a note without any header.\n"}, GOOD),
     "frontmatter-invalid": (
