@@ -29,9 +29,20 @@ def content_words(text: str) -> set[str]:
     return {w for w in words(text) if w and w not in STOP_WORDS and (len(w) > 1 or w.isdigit())}
 
 
+_SUFFIXES = ("ing", "ed", "es", "s")
+
+
+def stem(word: str) -> str:
+    """`word` without a common English ending ("mocks" and "mock" compare equal)."""
+    for suffix in _SUFFIXES:
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
 def coverage(part: str, whole: str) -> float:
     """Share of `part`'s content words that also appear in `whole` (1.0 for an empty part)."""
-    mine = content_words(part)
+    mine = {stem(w) for w in content_words(part)}
     if not mine:
         return 1.0
-    return len(mine & content_words(whole)) / len(mine)
+    return len(mine & {stem(w) for w in content_words(whole)}) / len(mine)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._words import NEGATIONS, STOP_WORDS, content_words, words
+from ._words import NEGATIONS, STOP_WORDS, content_words, stem, words
 
 #: The longer memory may add at most this share of its words to still be a duplicate.
 MAX_EXTRA_SHARE = 0.4
@@ -23,7 +23,6 @@ MAX_EXTRA_SHARE = 0.4
 MIN_WORDS = 3
 #: Share of the smaller memory's word pairs that must appear in the larger one.
 MIN_PAIRS_KEPT = 0.9
-_SUFFIXES = ("ing", "ed", "es", "s")
 _PUNCT = re.compile(r"[^\w\s]")
 
 
@@ -36,13 +35,6 @@ class Candidate:
     description: str
     body: str
     changed_at: float
-
-
-def _stem(word: str) -> str:
-    for suffix in _SUFFIXES:
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -76,7 +68,7 @@ class _Shape:
 
 def _shape(memory: Candidate) -> _Shape:
     text = f"{memory.description}\n{memory.body}"
-    sequence = tuple(_stem(w) for w in words(text) if w and w not in STOP_WORDS)
+    sequence = tuple(stem(w) for w in words(text) if w and w not in STOP_WORDS)
     return _Shape(sequence, frozenset(sequence))
 
 
@@ -106,6 +98,9 @@ def _near(a: _Shape, b: _Shape) -> bool:
             return False  # a word of its own: it says something the other does not
         rename[word] = partner
     extra -= set(rename.values())
+    # A typo in the larger one of a word both have ("depolys" next to "deploys").
+    typos = {w: o for w in sorted(extra) for o in small.words if _one_edit(w, o)}
+    extra -= set(typos)
     if extra & NEGATIONS or len(extra) > MAX_EXTRA_SHARE * len(large.words):
         return False
     # Order matters too: "the alerts service" and "billing alerts" share the word, not
@@ -113,7 +108,7 @@ def _near(a: _Shape, b: _Shape) -> bool:
     pairs = _bigrams(small.sequence, rename)
     if not pairs:
         return True
-    return len(pairs & _bigrams(large.sequence, {})) >= MIN_PAIRS_KEPT * len(pairs)
+    return len(pairs & _bigrams(large.sequence, typos)) >= MIN_PAIRS_KEPT * len(pairs)
 
 
 def duplicate_groups(memories: Sequence[Candidate]) -> list[list[Candidate]]:

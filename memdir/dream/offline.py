@@ -38,6 +38,9 @@ from .settings import DreamSettings
 from .staging import is_team
 
 _ITEM = re.compile(r"^\s*[-*+]\s")
+_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+# A bare weekday is rewritten only where it plainly names one day: "on Friday", "by Monday".
+_DAY_PREP = re.compile(r"\b(?:on|by|until|till|before|after|since|from)\s+$", re.IGNORECASE)
 
 
 @dataclass
@@ -158,6 +161,8 @@ def rewrite_dates(body: str, written: date) -> tuple[str, int]:
         match = pattern.search(line, position.get(index, 0))
         if match is None:
             continue
+        if item.text.lower() in _WEEKDAYS and not _DAY_PREP.search(line[: match.start()]):
+            continue  # "two Friday outages" names a kind of day, not a date
         replacement = item.meant
         lines[index] = line[: match.start()] + replacement + line[match.end() :]
         position[index] = match.start() + len(replacement)
