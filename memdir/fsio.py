@@ -71,8 +71,8 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644, durable: b
         StoreIOError: the write failed; the old file, if any, is untouched.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
     except OSError as exc:
         raise StoreIOError(f"cannot create a temporary file: {exc.strerror}", path=path) from exc

@@ -111,3 +111,12 @@ def test_try_lock_does_not_wait_and_release_is_idempotent(tmp_path: Path) -> Non
     held.release()
     held.release()
     assert subprocess.run([sys.executable, "-c", probe, str(lock)]).returncode == 1
+
+
+def test_a_file_in_place_of_the_folder_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    with pytest.raises(StoreIOError) as caught:
+        atomic_write(blocker / "sub" / "a.md", "text")
+    assert caught.value.path == blocker / "sub" / "a.md"
+    assert blocker.read_text() == "x"

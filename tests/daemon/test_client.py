@@ -29,16 +29,6 @@ from memdir.recall.recaller import Recaller
 from memdir.store.folder import MemoryDir
 
 
-@pytest.fixture
-def sock_path() -> Any:
-    """A socket path short enough for AF_UNIX, in a private folder."""
-    folder = short_socket_dir()
-    folder.mkdir(mode=0o700, exist_ok=True)
-    path = folder / f"t-{os.getpid()}-{time.monotonic_ns()}.sock"
-    yield path
-    path.unlink(missing_ok=True)
-
-
 def _serve(path: Path, handler: Any) -> LineServer:
     server = LineServer(path, handler)
     server.start()

@@ -1,4 +1,4 @@
-"""Transcript parsing, rendering for extraction, and the mutual-exclusion check."""
+"""`memdir.extract.transcript`: both transcript forms parsed into one list of messages."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from memdir.extract.evidence import render_for_extraction, wrote_to_memory
+from memdir.extract.evidence import render_for_extraction
 from memdir.extract.transcript import (
     Message,
     OtherBlock,
@@ -389,87 +389,6 @@ def test_render_api_messages_hides_list_form_results() -> None:
     assert entries[0] == "user: I prefer tabs over spaces."
 
 
-def test_render_drops_claude_code_injections() -> None:
-    messages = from_messages(
-        [
-            {
-                "role": "user",
-                "content": [
-                    {
-                        "type": "text",
-                        "text": "<system-reminder>\nRecalled: PLAN-X\n</system-reminder>",
-                    },
-                    {
-                        "type": "text",
-                        "text": "<system-reminder>note NOTE-Y</system-reminder>\nWhat next?",
-                    },
-                ],
-            },
-            {
-                "role": "user",
-                "content": "<task-notification>\n<result>TASK-OUT</result>\n</task-notification>",
-            },
-            {
-                "role": "user",
-                "content": "<command-name>/compact</command-name>\n<command-args></command-args>"
-                "<local-command-stdout>STDOUT-Z</local-command-stdout>",
-            },
-            {"role": "user", "content": "trailing <system-reminder>unclosed UNCLOSED-W"},
-        ]
-    )
-    rendered = render_for_extraction(messages)
-    assert rendered == "user: What next?\n\nuser: trailing"
-
-
-def test_render_tool_lines_are_short_and_safe() -> None:
-    command = "echo ]fake[ && " + "x" * 200 + "\nrm -rf /"
-    messages = from_messages(
-        [
-            {
-                "role": "assistant",
-                "content": [
-                    {"type": "tool_use", "id": "b", "name": "Bash", "input": {"command": command}}
-                ],
-            },
-            {
-                "role": "user",
-                "content": [
-                    {"type": "tool_result", "tool_use_id": "b", "content": "boom", "is_error": True}
-                ],
-            },
-            {
-                "role": "user",
-                "content": [{"type": "tool_result", "tool_use_id": "earlier", "content": "old"}],
-            },
-            {
-                "role": "assistant",
-                "content": [
-                    {
-                        "type": "tool_use",
-                        "id": "m",
-                        "name": "memory",
-                        "input": {"command": "view", "path": "/memories"},
-                    }
-                ],
-            },
-            {
-                "role": "assistant",
-                "content": [
-                    {"type": "tool_use", "id": "n", "name": "TodoWrite", "input": {"todos": []}}
-                ],
-            },
-        ]
-    )
-    lines = render_for_extraction(messages).split("\n\n")
-    assert lines[0].startswith("[assistant used Bash: echo )fake( && xxx")
-    assert len(lines[0]) <= len("[assistant used Bash: ]") + 80
-    assert "\n" not in lines[0] and "rm -rf" not in lines[0]
-    assert lines[1] == "[result of Bash omitted (it failed)]"
-    assert lines[2] == "[result of a tool omitted]"
-    assert lines[3] == "[assistant used memory view on /memories]"
-    assert lines[4] == "[assistant used TodoWrite]"
-
-
 # --- turn state -------------------------------------------------------------------------
 
 
@@ -504,103 +423,3 @@ def test_contains_assistant_text() -> None:
     assert not contains_assistant_text(messages[:1], "Here is the plan: 1. read")  # user's
     assert not contains_assistant_text(messages, "")
     assert not contains_assistant_text(messages, None)
-
-
-# --- mutual exclusion -------------------------------------------------------------------
-
-
-def _calls(*calls: tuple[str, dict[str, Any]]) -> list[Message]:
-    return [
-        _assistant(f"a{i}", ToolUseBlock(f"t{i}", name, params))
-        for i, (name, params) in enumerate(calls)
-    ]
-
-
-@pytest.fixture
-def mem(tmp_path: Path) -> Path:
-    folder = tmp_path / "proj" / "memory"
-    folder.mkdir(parents=True)
-    return folder
-
-
-@pytest.mark.parametrize(
-    ("name", "params"),
-    [
-        ("Write", {"file_path": "{mem}/user_role.md", "content": "x"}),
-        ("Edit", {"file_path": "{mem}/MEMORY.md", "old_string": "a", "new_string": "b"}),
-        ("MultiEdit", {"file_path": "{mem}/sub/x.md", "edits": []}),
-        ("NotebookEdit", {"notebook_path": "{mem}/n.ipynb", "new_source": ""}),
-        ("Write", {"path": "{mem}/alt-key.md"}),
-        ("memory", {"command": "create", "path": "/memories/x.md", "file_text": "x"}),
-        (
-            "memory",
-            {"command": "rename", "old_path": "/memories/a.md", "new_path": "/memories/b.md"},
-        ),
-        ("mcp__memdir__remember", {"name": "x"}),
-        ("mcp__mem__forget", {"name": "x"}),
-        ("Bash", {"command": "echo hi > {mem}/a.md"}),
-        ("Bash", {"command": "rm '{mem}/old.md'"}),
-        ("Bash", {"command": "sed -i 's/a/b/' {mem}/x.md"}),
-    ],
-)
-def test_writes_into_memory_are_detected(name: str, params: dict[str, Any], mem: Path) -> None:
-    filled = {
-        k: v.replace("{mem}", str(mem)) if isinstance(v, str) else v for k, v in params.items()
-    }
-    assert wrote_to_memory(_calls((name, filled)), mem)
-
-
-@pytest.mark.parametrize(
-    ("name", "params"),
-    [
-        ("Write", {"file_path": "{mem}-other/x.md"}),
-        ("Write", {"file_path": "{mem}.bak"}),
-        ("Write", {"file_path": "{mem}/../outside.md"}),
-        ("Write", {"file_path": "/tmp/elsewhere.md"}),
-        ("Read", {"file_path": "{mem}/user_role.md"}),
-        ("memory", {"command": "view", "path": "/memories"}),
-        ("mcp__memdir__recall", {"query": "x"}),
-        ("Bash", {"command": "ls {mem}"}),
-        ("Bash", {"command": "cat {mem}/a.md 2>/dev/null"}),
-        ("Bash", {"command": "rm -rf {mem}-other/x"}),
-        ("Bash", {"command": "echo hi > /tmp/x.md"}),
-    ],
-)
-def test_other_calls_do_not_count(name: str, params: dict[str, Any], mem: Path) -> None:
-    filled = {k: v.replace("{mem}", str(mem)) for k, v in params.items()}
-    assert not wrote_to_memory(_calls((name, filled)), mem)
-
-
-def test_relative_paths_resolve_against_cwd(mem: Path, tmp_path: Path) -> None:
-    messages = _calls(("Write", {"file_path": "memory/a.md"}))
-    assert wrote_to_memory(messages, mem, cwd=mem.parent)
-    assert not wrote_to_memory(messages, mem, cwd=tmp_path)
-    assert wrote_to_memory(messages, "memory", cwd=mem.parent)  # relative folder too
-
-
-def test_symlinked_paths_are_resolved(mem: Path, tmp_path: Path) -> None:
-    link = tmp_path / "link-to-memory"
-    link.symlink_to(mem, target_is_directory=True)
-    assert wrote_to_memory(_calls(("Write", {"file_path": f"{link}/a.md"})), mem)
-    assert wrote_to_memory(_calls(("Write", {"file_path": f"{mem}/a.md"})), link)
-
-
-def test_home_relative_spellings(isolated_env: Path) -> None:
-    mem = isolated_env / ".claude" / "projects" / "-repo" / "memory"
-    mem.mkdir(parents=True)
-    assert wrote_to_memory(
-        _calls(("Write", {"file_path": "~/.claude/projects/-repo/memory/a.md"})), mem
-    )
-    assert wrote_to_memory(
-        _calls(("Bash", {"command": "tee ~/.claude/projects/-repo/memory/a.md"})), mem
-    )
-
-
-def test_failed_and_non_assistant_calls_do_not_count(mem: Path) -> None:
-    write = ToolUseBlock("t1", "Write", {"file_path": f"{mem}/a.md"})
-    refused = Message("u", "user", (ToolResultBlock("t1", is_error=True, content="denied"),))
-    assert not wrote_to_memory([_assistant("a", write), refused], mem)
-    succeeded = Message("u", "user", (ToolResultBlock("t1", content="ok"),))
-    assert wrote_to_memory([_assistant("a", write), succeeded], mem)
-    assert not wrote_to_memory([Message("u0", "user", (write,))], mem)
-    assert not wrote_to_memory([], mem)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import random
 import socket
 import subprocess
@@ -13,15 +14,9 @@ from pathlib import Path
 import pytest
 
 from memdir.errors import CircuitOpenError, ModelError
-from memdir.model.boundary import (
-    DEFAULT_MODEL,
-    MessageCreator,
-    ModelBoundary,
-    ModelConfig,
-    RetryPolicy,
-    response_text,
-)
+from memdir.model.boundary import MessageCreator, ModelBoundary, RetryPolicy, response_text
 from memdir.model.breaker import BreakerState, CircuitBreaker
+from memdir.model.config import DEFAULT_MODEL, ModelConfig
 from memdir.paths import state_dir
 from memdir.stats import Stats
 from tests.fake_anthropic import FakeAnthropic
@@ -72,54 +67,6 @@ def closed_port() -> int:
 # -- configuration ---------------------------------------------------------------------
 
 
-def test_config_from_env_defaults() -> None:
-    config = ModelConfig.from_env({})
-    assert config.model == DEFAULT_MODEL
-    assert config.api_key is None
-    assert config.base_url is None
-    assert not config.configured
-
-
-def test_config_from_env_reads_variables() -> None:
-    config = ModelConfig.from_env(
-        {
-            "MEMDIR_MODEL": "claude-haiku-4-5",
-            "ANTHROPIC_API_KEY": "sk-abc",
-            "ANTHROPIC_BASE_URL": "http://localhost:9",
-        }
-    )
-    assert config.model == "claude-haiku-4-5"
-    assert config.api_key == "sk-abc"
-    assert config.base_url == "http://localhost:9"
-    assert config.configured
-    assert "sk-abc" not in repr(config)
-
-
-def test_config_auth_token_counts_as_configured() -> None:
-    assert ModelConfig.from_env({"ANTHROPIC_AUTH_TOKEN": "tok"}).configured
-
-
-@pytest.mark.parametrize("value", ["1", "true", "YES"])
-def test_offline_forces_unconfigured(value: str) -> None:
-    config = ModelConfig.from_env({"ANTHROPIC_API_KEY": "sk-abc", "MEMDIR_OFFLINE": value})
-    assert not config.configured
-
-
-def test_config_from_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-env")
-    assert ModelConfig.from_env().api_key == "sk-env"
-
-
-def test_default_model_is_current_in_installed_sdk() -> None:
-    from anthropic._data import DEPRECATED_MODELS
-    from anthropic.types import ModelParam
-
-    known = typing.get_args(typing.get_args(ModelParam)[0])
-    assert DEFAULT_MODEL in known
-    assert DEFAULT_MODEL.startswith("claude-sonnet-")
-    assert DEFAULT_MODEL not in DEPRECATED_MODELS
-
-
 def test_import_does_not_load_anthropic() -> None:
     code = (
         "import sys, memdir.model.boundary, memdir.model.breaker, memdir.stats; "
@@ -133,8 +80,15 @@ def test_import_does_not_load_anthropic() -> None:
 
 
 def test_boundary_satisfies_protocol(fake_anthropic: FakeAnthropic) -> None:
+    # The seam's signature is the boundary's own, and a call through it reaches the API.
+    assert inspect.signature(ModelBoundary.create_message) == inspect.signature(
+        MessageCreator.create_message
+    )
+    fake_anthropic.reply_text("through the seam")
     creator: MessageCreator = boundary_for(fake_anthropic.url)
-    assert callable(creator.create_message)
+    reply = creator.create_message(budget_s=1.5, max_tokens=16, messages=MESSAGES)
+    assert response_text(reply) == "through the seam"
+    assert len(fake_anthropic.requests) == 1
 
 
 # -- success path ----------------------------------------------------------------------

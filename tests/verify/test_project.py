@@ -1,4 +1,4 @@
-"""Reference verification: extraction from prose, checks against git and plain folders, cache."""
+"""`memdir.verify.project`: references checked against git and plain folders, and the cache."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 import memdir.verify.project as verify_module
-import memdir.verify.references as references_module
 import memdir.verify.search as search_module
-from memdir.verify import ProjectVerifier, Reference, extract_references, render_note
+from memdir.verify import ProjectVerifier, Reference
 
 
 def git(root: Path, *args: str) -> None:
@@ -308,120 +307,6 @@ def test_directories_with_trailing_slash(repo: Path) -> None:
         "auth/": ("found", None),
         "scripts/": ("missing", None),
     }
-
-
-# -- extraction ---------------------------------------------------------------------------
-
-
-EXTRACTS = [
-    (
-        "See `src/auth/login.py`, ./scripts/deploy.sh and config/settings.yaml.",
-        [
-            ("src/auth/login.py", "path"),
-            ("./scripts/deploy.sh", "path"),
-            ("config/settings.yaml", "path"),
-        ],
-    ),
-    (
-        "`load_config`, `UserSession`, `parse_args()` and later load_config() again",
-        [
-            ("load_config", "identifier"),
-            ("UserSession", "identifier"),
-            ("parse_args", "identifier"),
-        ],
-    ),
-    (
-        "Pass `--dry-run`, or --since=2026-03-01 in prose.",
-        [("--dry-run", "flag"), ("--since", "flag")],
-    ),
-    (
-        "Reads $DATABASE_URL and `SENTRY_DSN_KEY`.",
-        [("DATABASE_URL", "env"), ("SENTRY_DSN_KEY", "env")],
-    ),
-    (
-        "`src/app.py:42` and `lib/x.py#L10-L20`",
-        [("src/app.py", "path"), ("lib/x.py", "path")],
-    ),
-    (
-        "`README.md`, `pyproject.toml`, `Makefile` and `src/auth/`",
-        [
-            ("README.md", "path"),
-            ("pyproject.toml", "path"),
-            ("Makefile", "path"),
-            ("src/auth/", "path"),
-        ],
-    ),
-    (
-        "`python scripts/migrate.py --batch-size=10`",
-        [("scripts/migrate.py", "path"), ("--batch-size", "flag")],
-    ),
-    (
-        "`config.load_config` and `self.cache_dir`",
-        [("config.load_config", "identifier"), ("self.cache_dir", "identifier")],
-    ),
-]
-
-
-@pytest.mark.parametrize(("body", "expected"), EXTRACTS)
-def test_extracts(body: str, expected: list[tuple[str, str]]) -> None:
-    assert extract_references(body) == expected
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        "Released 2026/03/05; half the tests (1/2) pass, and/or km/h, TCP/IP.",
-        "Docs at https://example.com/docs/setup.md and www.example.com/a/b.html.",
-        "Mirror on github.com/acme/tool/blob/main/setup.py for reference.",
-        "We decided — after a long talk — to wait.\n\n---\n\nNext section -- aside.",
-        "Always `git push --force-with-lease`; also run npm install --save-dev first.",
-        "Uses $HOME and `$PATH`; costs $5 a month.",
-        "```\nlocal_helper()\nrun --secret-flag src/x.py\n```",
-        "Absolute `/etc/nginx/nginx.conf` and home `~/.config/tool.toml` are not in the project.",
-        "`recall`, `Path`, `memory`, `origin/main`, `application/json`, `os.path.join`.",
-        "the selector reads only this, so it must be specific (e.g. grafana.internal/board).",
-    ],
-)
-def test_ignores_non_claims(body: str) -> None:
-    assert extract_references(body) == []
-
-
-def test_extraction_dedupes_and_caps() -> None:
-    body = " ".join(f"`name_{i}`" for i in range(50)) + " `name_1` `name_1`"
-    refs = extract_references(body)
-    assert len(refs) == references_module.MAX_REFERENCES
-    assert refs[:2] == [("name_0", "identifier"), ("name_1", "identifier")]
-
-
-# -- output ---------------------------------------------------------------------------------
-
-
-def test_render_note() -> None:
-    refs = (
-        Reference("src/auth/login.py", "path", "missing"),
-        Reference("old/util.py", "path", "moved", "lib/util.py"),
-        Reference("src/app.py", "path", "found"),
-        Reference("load_config", "identifier", "found"),
-    )
-    assert render_note(refs) == (
-        "names `src/auth/login.py`: not found in the project\n"
-        "names `old/util.py`: possibly moved to `lib/util.py`\n"
-        "names `src/app.py`, `load_config`: found"
-    )
-    assert render_note(()) == ""
-    many = tuple(Reference(f"f{i}.py", "path", "found") for i in range(9))
-    assert render_note(many).endswith("`f5.py` and 3 more: found")
-
-
-def test_to_json() -> None:
-    ref = Reference("old/util.py", "path", "moved", "lib/util.py")
-    assert ref.to_json() == {
-        "text": "old/util.py",
-        "kind": "path",
-        "status": "moved",
-        "hint": "lib/util.py",
-    }
-    assert json.loads(json.dumps(ref.to_json())) == ref.to_json()
 
 
 def test_body_without_references_runs_no_git(
