@@ -15,7 +15,6 @@ from memdir.extract.queue import (
     RunReport,
     read_ticket,
     run_request,
-    spawn_detached,
 )
 from memdir.model.boundary import ModelConfig
 from memdir.store.folder import MemoryDir
@@ -116,17 +115,16 @@ def _extract(
             transcript.absolute(), session_id or transcript.stem, time.time()
         )
     if not wait:
-        from memdir.daemon.client import daemon_extract
+        from memdir.daemon.client import queue_extraction
 
         # A running daemon has the SDK loaded: hand it the work, else start a process.
-        by_daemon = daemon_extract(
+        where = queue_extraction(
             store.path,
-            transcript=request.transcript,
+            request.transcript,
             session_id=request.session_id,
             state_dir=store.state_path,
         )
-        if not by_daemon:
-            spawn_detached(store, request)
+        by_daemon = where == "daemon"
         log_path = None if by_daemon else store.state_path / "logs" / LOG_NAME
         if as_json:
             echo_json(

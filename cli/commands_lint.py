@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from memdir.recall.recaller import default_project_root
+from memdir.paths import verification_root
 from memdir.store.folder import MemoryDir
 from memdir.store.index import IndexChanges
 
@@ -101,7 +101,7 @@ def lint_command(
 
     if project is not None and no_verify:
         raise click.UsageError("--project and --no-verify cannot be used together")
-    root = None if no_verify else (project or default_project_root())
+    root = verification_root(project=project, verify=not no_verify)
     report = lint(store, project_root=root)
     if fix:
         fixable = {"index-missing-entry", "index-dead-link"}

@@ -35,9 +35,9 @@ def mcp_cmd(store: MemoryDir, project: Path | None, no_verify: bool, offline: bo
     """
     # Imported here: the SDK is only needed when the server actually runs.
     from memdir.integrations.mcp_server import serve
-    from memdir.recall.recaller import default_project_root
+    from memdir.paths import verification_root
 
-    root = None if no_verify else (project or default_project_root())
+    root = verification_root(project=project, verify=not no_verify)
     serve(store, project_root=root, offline=offline)
 
 

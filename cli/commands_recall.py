@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from memdir.paths import find_git_root
+from memdir.paths import verification_root
 from memdir.store.folder import MemoryDir
 
 if TYPE_CHECKING:
-    from memdir.recall.recaller import RecallResult
+    from memdir.recall import RecallResult
 
 from .output import age_label, echo_json
 
@@ -89,34 +88,18 @@ def recall(
     Example:
         memory recall "why are the webhook tests flaky?" --explain
     """
-    # The project to check named files against: the git root of where the command runs
-    # (none outside a repository, unless --project names one).
-    root = None if no_verify else (project or find_git_root(os.getcwd()))
-    tool_list = [t.strip() for t in tools.split(",") if t.strip()]
-    answer = None
-    if not no_daemon:
-        from memdir.daemon.client import daemon_recall, result_from_answer
+    from memdir.daemon.client import recall as run_recall
 
-        answer = daemon_recall(
-            store.path,
-            query=query,
-            session_id=session_id,
-            tools=tool_list,
-            offline=offline,
-            project_root=root,
-            state_dir=store.state_path,
-        )
-    if answer is not None and as_json:
-        echo_json(answer["result"])
-        return
-    if answer is not None:
-        result = result_from_answer(answer)
-    else:
-        # Imported only when no daemon answered: a warm daemon saves this process the work.
-        from memdir.recall.recaller import Recaller
-
-        recaller = Recaller(store, project_root=root)
-        result = recaller.recall(query, session_id=session_id, tools=tool_list, offline=offline)
+    result = run_recall(
+        store.path,
+        query,
+        state_dir=store.state_path,
+        session_id=session_id,
+        tools=[t.strip() for t in tools.split(",") if t.strip()],
+        offline=offline,
+        project_root=verification_root(project=project, verify=not no_verify),
+        use_daemon=not no_daemon,
+    )
     if as_json:
         echo_json(result.to_json())
     else:

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from .integrations.library_hook import AsyncMemoryHook, MemoryHook
     from .paths import claude_memory_dir, find_git_root, resolve_memory_dir, sanitize_path
     from .recall.prefetcher import Prefetch, prefetch
-    from .recall.recaller import RecalledMemory, Recaller, RecallResult
+    from .recall.recaller import Recaller
+    from .recall.result import RecalledMemory, RecallResult
     from .store.folder import MemoryDir, SaveResult
     from .store.prompt import build_memory_prompt
     from .types import Memory, MemoryHeader, MemoryType, ScanProblem, ScanReport
@@ -62,8 +63,10 @@ def __getattr__(name: str) -> Any:
         from .store import folder as module
     elif name == "build_memory_prompt":
         from .store import prompt as module
-    elif name in ("RecallResult", "RecalledMemory", "Recaller"):
+    elif name == "Recaller":
         from .recall import recaller as module
+    elif name in ("RecallResult", "RecalledMemory"):
+        from .recall import result as module
     elif name in ("Prefetch", "prefetch"):
         from .recall import prefetcher as module
     elif name in ("AsyncMemoryHook", "MemoryHook"):

@@ -101,6 +101,23 @@ def project_root(start: Path | str) -> Path:
     return find_git_root(start) or Path(os.path.abspath(start))
 
 
+def verification_root(
+    cwd: Path | str | None = None, *, project: Path | None = None, verify: bool = True
+) -> Path | None:
+    """The project that recalled memories are checked against, decided here only.
+
+    `project` when given (``--project``), else the git root of `cwd` (the process's own
+    directory by default; a hook passes the session's). None when `verify` is off, and
+    outside a repository: walking whatever folder a command happens to run in (a home
+    directory, say) would cost seconds and prove nothing.
+    """
+    if not verify:
+        return None
+    if project is not None:
+        return project
+    return find_git_root(cwd if cwd is not None else os.getcwd())
+
+
 def _auto_memory_setting(config_dir: Path, env: Mapping[str, str]) -> Path | None:
     """The user's ``autoMemoryDirectory`` setting, when set to a usable absolute path."""
     settings_file = config_dir / "settings.json"
@@ -191,10 +208,20 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
     return path
 
 
+#: Hex digits of the digest that ends a folder key.
+FOLDER_KEY_DIGITS = 16
+
+
 def folder_key(memory_dir: Path) -> str:
     """A short stable key for a memory folder, used to name its state files."""
     import hashlib
 
     resolved = str(Path(os.path.abspath(memory_dir)))
-    digest = hashlib.sha256(resolved.encode("utf-8")).hexdigest()[:16]
-    return f"{sanitize_path(Path(resolved).name)[:40]}-{digest}"
+    digest = hashlib.sha256(resolved.encode("utf-8")).hexdigest()[:FOLDER_KEY_DIGITS]
+    return f"{folder_key_prefix(memory_dir)}{digest}"
+
+
+def folder_key_prefix(memory_dir: Path) -> str:
+    """What `folder_key` puts before the digest: lets a caller rule a key out without
+    hashing (``hashlib`` costs a few milliseconds to import on a hook's fast path)."""
+    return f"{sanitize_path(Path(os.path.abspath(memory_dir)).name)[:40]}-"

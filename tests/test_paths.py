@@ -143,3 +143,15 @@ def test_resolution_order(tmp_path: Path) -> None:
 def test_state_dir_honours_env(tmp_path: Path) -> None:
     got = state_dir({"MEMDIR_STATE_DIR": str(tmp_path / "s")})
     assert got == tmp_path / "s" and got.is_dir()
+
+
+def test_verification_root_is_decided_in_one_place(tmp_path: Path) -> None:
+    from memdir.paths import verification_root
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "src").mkdir()
+    assert verification_root(repo / "src") == repo
+    assert verification_root(tmp_path) is None  # outside a repository: nothing to walk
+    assert verification_root(repo / "src", project=tmp_path / "p") == tmp_path / "p"
+    assert verification_root(repo / "src", project=tmp_path / "p", verify=False) is None

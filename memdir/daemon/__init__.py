@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .files import DaemonFiles, DaemonStatus, daemon_status, spawn_daemon, stop_daemon
-
 if TYPE_CHECKING:
+    from .files import DaemonFiles, DaemonStatus, daemon_status, spawn_daemon, stop_daemon
     from .service import WatchDaemon, run_daemon
 
 __all__ = [
@@ -21,9 +20,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # The service imports watchdog; the files and the client (stdlib only) do not.
+    # Nothing is loaded up front: the client (stdlib only) sits on the hook's fast path,
+    # the files module pulls in logging and subprocess, and the service watchdog.
+    module: Any
     if name in ("WatchDaemon", "run_daemon"):
-        from . import service
-
-        return getattr(service, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from . import service as module
+    elif name in ("DaemonFiles", "DaemonStatus", "daemon_status", "spawn_daemon", "stop_daemon"):
+        from . import files as module
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(module, name)

@@ -1,31 +1,37 @@
-"""Asking a running `memory watch` daemon to do the work, over its local socket.
+"""The one place that decides "ask the daemon if one runs, else do it here".
 
-This module sits on the hook's fast path, so it imports only the standard library (and
-`memdir.paths`, which does too). Every function returns None when no daemon answers in
-time: the caller then does the work itself, and gets the same answer.
+`recall` and `queue_extraction` are what the CLI, the Claude Code hooks, the library hook
+and the extraction queue call: each asks a running `memory watch` daemon over its local
+socket, and does the work in this process (importing recall or extract only then) when
+none answers in time. Both ways give the same answer.
+
+This module is on the hook's fast path, so it imports only the standard library (and
+`memdir.paths`, which does too), and not even ``socket`` or ``hashlib`` unless a socket
+file that may be the folder's daemon exists.
 
 Protocol: the client sends one JSON object on one line; the daemon answers with one
 JSON object on one line and closes the connection. Requests are ``{"op": "ping"}``,
 ``{"op": "stats"}``, ``{"op": "extract", "transcript", "session_id", "wait_for_text"}``
 and ``{"op": "recall", "query", "session_id", "tools", "offline",
-"project_root"[, "mark_surfaced"]}``; answers carry ``"ok": true`` or ``"ok": false,
-"error": "..."``.
+"project_root"[, "mark_surfaced"]}``; answers carry ``"ok": true`` (a recall's answer
+``"result"`` is `RecallResult.to_json`) or ``"ok": false, "error": "..."``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import socket
 import stat
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..paths import folder_key
+from ..paths import FOLDER_KEY_DIGITS, folder_key, folder_key_prefix
 from ..paths import state_dir as default_state_dir
+
+if TYPE_CHECKING:
+    from ..recall.result import RecallResult
 
 #: AF_UNIX paths are limited to 104 (macOS) or 108 (Linux) bytes including the NUL.
 _MAX_SOCKET_PATH = 100
@@ -52,6 +58,8 @@ def socket_path(memory_dir: Path, *, state_dir: Path | None = None) -> Path:
     path = daemon_dir(state) / f"{key}.sock"
     if len(os.fsencode(path)) <= _MAX_SOCKET_PATH:
         return path
+    import hashlib
+
     seed = f"{os.path.abspath(state)}\0{key}".encode()
     digest = hashlib.sha256(seed).hexdigest()[:24]
     return short_socket_dir() / f"{digest}.sock"
@@ -90,6 +98,8 @@ def request(
     """Send one request to the socket at `path`; the answer, or None on any failure."""
     if not private_folder(path.parent):
         return None
+    import socket
+
     deadline = time.monotonic() + connect_timeout + timeout
     try:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -153,6 +163,29 @@ def daemon_stats(
     return status if isinstance(status, dict) else None
 
 
+def live_socket(memory_dir: Path, *, state_dir: Path | None = None) -> Path | None:
+    """The socket of the daemon for `memory_dir` if its file exists, else None.
+
+    Rules out "no daemon" by listing one folder, without hashing the folder's key.
+    """
+    state = state_dir if state_dir is not None else default_state_dir()
+    folder = daemon_dir(state)
+    prefix = folder_key_prefix(memory_dir)
+    would_be = folder / f"{prefix}{'0' * FOLDER_KEY_DIGITS}.sock"
+    if len(os.fsencode(would_be)) <= _MAX_SOCKET_PATH:
+        look_in, start = folder, prefix
+    else:
+        look_in, start = short_socket_dir(), ""
+    try:
+        names = os.listdir(look_in)
+    except OSError:
+        return None
+    if not any(n.startswith(start) and n.endswith(".sock") for n in names):
+        return None
+    path = socket_path(memory_dir, state_dir=state)
+    return path if os.path.exists(path) else None
+
+
 def daemon_recall(
     memory_dir: Path,
     *,
@@ -165,14 +198,16 @@ def daemon_recall(
     mark_surfaced: bool = True,
     connect_timeout: float = 0.01,
     timeout: float = 5.0,
-) -> dict[str, Any] | None:
-    """Recall through the daemon watching `memory_dir`.
+) -> RecallResult | None:
+    """Recall through the daemon watching `memory_dir`; None when none answers.
 
-    Returns ``{"result": RecallResult.to_json(), "rendered": RecallResult.render(),
-    "detail": {...}}``, or None when no daemon answers within `connect_timeout` (or it
-    fails): the caller then runs the recall itself. With `mark_surfaced` False the
-    daemon does not record the memories as seen by the session (as `Recaller.recall`).
+    None also when the daemon fails or answers something that is not a recall result:
+    the caller then runs the recall itself. With `mark_surfaced` False the daemon does
+    not record the memories as seen by the session (as `Recaller.recall`).
     """
+    path = live_socket(memory_dir, state_dir=state_dir)
+    if path is None:
+        return None
     payload: dict[str, Any] = {
         "op": "recall",
         "query": query,
@@ -183,17 +218,55 @@ def daemon_recall(
     }
     if not mark_surfaced:
         payload["mark_surfaced"] = False
-    answer = request(
-        socket_path(memory_dir, state_dir=state_dir),
-        payload,
-        connect_timeout=connect_timeout,
-        timeout=timeout,
+    answer = request(path, payload, connect_timeout=connect_timeout, timeout=timeout)
+    if answer is None or answer.get("ok") is not True or not isinstance(answer.get("result"), dict):
+        return None
+    from ..recall.result import RecallResult
+
+    try:
+        return RecallResult.from_json(answer["result"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None  # a daemon of another version: do the work here
+
+
+def recall(
+    memory_dir: Path,
+    query: str,
+    *,
+    state_dir: Path | None = None,
+    session_id: str | None = None,
+    tools: Sequence[str] = (),
+    offline: bool = False,
+    project_root: Path | None = None,
+    mark_surfaced: bool = True,
+    use_daemon: bool = True,
+) -> RecallResult:
+    """Recall for `query`: by the folder's daemon when one answers, else in this process.
+
+    `project_root` is what named files are checked against (see
+    `memdir.paths.verification_root`); `mark_surfaced` as in `Recaller.recall`.
+    """
+    if use_daemon:
+        result = daemon_recall(
+            memory_dir,
+            query=query,
+            session_id=session_id,
+            tools=tools,
+            offline=offline,
+            project_root=project_root,
+            state_dir=state_dir,
+            mark_surfaced=mark_surfaced,
+        )
+        if result is not None:
+            return result
+    # Imported only now: a daemon that answers saves this process all of it.
+    from ..recall.recaller import Recaller
+    from ..store.folder import MemoryDir
+
+    recaller = Recaller(MemoryDir(memory_dir, state=state_dir), project_root=project_root)
+    return recaller.recall(
+        query, session_id=session_id, tools=tools, offline=offline, mark_surfaced=mark_surfaced
     )
-    if answer is None or answer.get("ok") is not True:
-        return None
-    if not isinstance(answer.get("result"), dict) or not isinstance(answer.get("rendered"), str):
-        return None
-    return {k: v for k, v in answer.items() if k != "ok"}
 
 
 def daemon_extract(
@@ -207,8 +280,11 @@ def daemon_extract(
     timeout: float = 5.0,
 ) -> bool:
     """Hand an extraction to the daemon watching `memory_dir`; False when none took it."""
+    path = live_socket(memory_dir, state_dir=state_dir)
+    if path is None:
+        return False
     answer = request(
-        socket_path(memory_dir, state_dir=state_dir),
+        path,
         {
             "op": "extract",
             "transcript": os.fspath(transcript),
@@ -221,67 +297,35 @@ def daemon_extract(
     return answer is not None and answer.get("ok") is True
 
 
-def result_from_answer(answer: dict[str, Any]) -> Any:
-    """Rebuild a `memdir.recall.recaller.RecallResult` from a `daemon_recall` answer.
+def queue_extraction(
+    memory_dir: Path,
+    transcript: Path,
+    *,
+    session_id: str,
+    wait_for_text: str | None = None,
+    state_dir: Path | None = None,
+) -> str:
+    """Queue an extraction: in the folder's daemon when one takes it, else a detached process.
 
-    For callers that format the result themselves (the CLI's human output). The fields
-    `to_json` leaves out (why, skipped, timings) travel in the answer's ``detail``.
+    Returns ``"daemon"`` or ``"process"``. A running daemon has the SDK loaded and the
+    folder's caches warm; otherwise `memdir.extract.queue.schedule_extraction` starts
+    the background run (and queues nothing when no model is configured).
     """
-    from ..recall.recaller import RecalledMemory, RecallResult
-    from ..types import MemoryHeader, MemoryType
+    if daemon_extract(
+        memory_dir,
+        transcript=transcript,
+        session_id=session_id,
+        wait_for_text=wait_for_text,
+        state_dir=state_dir,
+    ):
+        return "daemon"
+    from ..extract.queue import schedule_extraction
 
-    data = answer["result"]
-    detail = answer.get("detail") or {}
-    why = detail.get("why") or {}
-    memories = []
-    for item in data.get("memories", []):
-        header = MemoryHeader(
-            path=Path(item["path"]),
-            filename=item["filename"],
-            name=item["name"],
-            description=item["description"],
-            type=MemoryType.parse(item.get("type")),
-            raw_type=item.get("type"),
-            mtime=0.0,
-            size=0,
-        )
-        memories.append(
-            RecalledMemory(
-                header=header,
-                age_days=item["age_days"],
-                freshness=item["freshness"],
-                content=item["content"],
-                truncated=item["truncated"],
-                why=why.get(item["filename"], ""),
-                references=tuple(WireReference.from_json(r) for r in item.get("references", [])),
-            )
-        )
-    return RecallResult(
-        query=detail.get("query", ""),
-        selector=data["selector"],
-        fallback_reason=data.get("fallback_reason"),
-        memories=tuple(memories),
-        skipped=detail.get("skipped"),
-        timings=dict(detail.get("timings") or {}),
+    schedule_extraction(
+        memory_dir,
+        transcript,
+        session_id=session_id,
+        wait_for_text=wait_for_text,
+        state_dir=state_dir,
     )
-
-
-class WireReference:
-    """A checked reference as it arrived over the socket (text, kind, status, hint)."""
-
-    __slots__ = ("_data", "hint", "kind", "status", "text")
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = dict(data)
-        self.text = str(data.get("text", ""))
-        self.kind = str(data.get("kind", ""))
-        self.status = str(data.get("status", ""))
-        hint = data.get("hint")
-        self.hint = str(hint) if hint is not None else None
-
-    @classmethod
-    def from_json(cls, data: Any) -> WireReference:
-        return cls(data if isinstance(data, dict) else {"text": str(data)})
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self._data)
+    return "process"

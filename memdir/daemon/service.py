@@ -5,7 +5,7 @@ Wiring, after watchdog's own split: one observer; per memory folder a
 is `FolderWatch.process_batch` (sync the index, validate, warm the caches); per folder a
 `LineServer` answering recall on a Unix socket; optionally transcript folders feeding a
 `TranscriptWatch` that schedules extraction. Files, locks, status, start and stop helpers
-live in `memdir.daemon.files` and are re-exported here.
+live in `memdir.daemon.files`.
 """
 
 from __future__ import annotations
@@ -26,16 +26,10 @@ from .files import (
     DEFAULT_DEBOUNCE_S,
     DRAIN_TIMEOUT_S,
     TRANSCRIPT_DEBOUNCE_S,
-    DaemonAlreadyRunningError,
-    DaemonError,
     DaemonFiles,
-    DaemonStatus,
     FolderLocks,
-    daemon_status,
     ping_payload,
     prepare_dirs,
-    spawn_daemon,
-    stop_daemon,
     utc_now,
     write_json,
 )
@@ -44,18 +38,7 @@ from .server import LineServer, RequestHandler
 from .transcript_watch import TRANSCRIPT_PATTERNS, Scheduler, TranscriptWatch
 from .watcher import WATCHED_EVENTS, Counters, FolderWatch, MemoryEventHandler
 
-__all__ = [
-    "DaemonAlreadyRunningError",
-    "DaemonFiles",
-    "DaemonError",
-    "DaemonStatus",
-    "WatchDaemon",
-    "configure_logging",
-    "daemon_status",
-    "run_daemon",
-    "spawn_daemon",
-    "stop_daemon",
-]
+__all__ = ["WatchDaemon", "configure_logging", "run_daemon"]
 
 logger = logging.getLogger("memdir.daemon.service")
 
@@ -312,17 +295,7 @@ class WatchDaemon:
         )
         # Counted in memory only: a status-file write here would slow every answer.
         self.counters.add(recalls=1, persist=False)
-        return {
-            "ok": True,
-            "result": result.to_json(),
-            "rendered": result.render(),
-            "detail": {
-                "query": result.query,
-                "skipped": result.skipped,
-                "why": {m.header.filename: m.why for m in result.memories},
-                "timings": result.timings,
-            },
-        }
+        return {"ok": True, "result": result.to_json()}
 
 
 def _invalidating(watch: FolderWatch, forward: Callable[[Any], None]) -> Callable[[Any], None]:

@@ -360,10 +360,10 @@ def schedule_extraction(
     state_dir: Path | None = None,
     queue: ExtractionQueue | None = None,
 ) -> None:
-    """Queue an extraction of `transcript` into `memory_dir` and return at once.
+    """Queue an extraction of `transcript` into `memory_dir` here, and return at once.
 
-    The work runs in the daemon for the folder when one is running, else in a detached
-    process (or on `queue`'s threads when given). It first
+    The work runs in a detached process (or on `queue`'s threads when given); asking a
+    running daemon first is `memdir.daemon.client.queue_extraction`'s call. It first
     waits, up to 10 s, for the transcript to hold the assistant text `wait_for_text`
     (what a Claude Code Stop hook reports as the last message), then runs under the
     folder's lock, or is stashed for the run in progress. Nothing is queued when no model
@@ -378,16 +378,5 @@ def schedule_extraction(
     )
     if queue is not None:
         queue.submit(store, request)
-        return
-    from ..daemon.client import daemon_extract
-
-    # A running daemon has the SDK loaded and the folder's caches warm: hand it over.
-    if daemon_extract(
-        store.path,
-        transcript=request.transcript,
-        session_id=session_id,
-        wait_for_text=wait_for_text,
-        state_dir=store.state_path,
-    ):
         return
     spawn_detached(store, request)

@@ -34,8 +34,9 @@ from typing import Any
 from ..extract.transcript import Message, TextBlock, from_messages, has_finished_assistant_turn
 from ..fsio import atomic_write
 from ..model.boundary import MessageCreator, ModelBoundary, ModelConfig
-from ..recall.offline import is_selectable_query
-from ..recall.recaller import DEFAULT_BUDGET_S, Recaller, RecallResult
+from ..recall.recaller import DEFAULT_BUDGET_S, Recaller
+from ..recall.result import RecallResult
+from ..recall.tokenize import is_selectable_query
 from ..store.folder import MemoryDir
 from ..store.prompt import build_memory_prompt
 
@@ -304,8 +305,10 @@ class _HookCore:
         atomic_write(path, payload, mode=0o600)
         queue = importlib.import_module("memdir.extract.queue")
         if self._model is None and self._config is None:
-            # A detached process: extraction outlives a short-lived agent script.
-            queue.schedule_extraction(
+            # The daemon, else a detached process: extraction outlives a short-lived script.
+            from ..daemon.client import queue_extraction
+
+            queue_extraction(
                 self.store.path, path, session_id=self.session_id, state_dir=self.store.state_path
             )
             return

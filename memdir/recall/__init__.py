@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .recaller import DEFAULT_BUDGET_S, RecalledMemory, Recaller, RecallResult, read_capped
+from .recaller import DEFAULT_BUDGET_S, Recaller, read_capped
+from .result import RecalledMemory, RecallResult
 
 if TYPE_CHECKING:
     from .prefetcher import Prefetch, prefetch

@@ -13,7 +13,8 @@ import threading
 from collections.abc import Generator, Sequence
 from typing import Any
 
-from .recaller import DEFAULT_BUDGET_S, Recaller, RecallResult
+from .recaller import DEFAULT_BUDGET_S, Recaller
+from .result import RecallResult
 
 
 class Prefetch:

@@ -6,12 +6,11 @@ offline) → read each within its caps → freshness and verification notes → 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import ModelError
 from ..model.config import ModelConfig
@@ -19,12 +18,15 @@ from ..stats import Stats
 from ..store.folder import MemoryDir
 from ..store.freshness import age_days, freshness_note
 from ..types import MemoryHeader
-from .offline import OfflineSelector, is_selectable_query
+from .offline import OfflineSelector
 from .query_log import append_query
+from .result import RecalledMemory, RecallResult
 from .session import SessionStore
+from .tokenize import is_selectable_query
 
 if TYPE_CHECKING:
     from ..model.boundary import MessageCreator
+    from ..verify import Reference
 
 MAX_LINES = 200
 MAX_SELECTED = 5
@@ -33,91 +35,7 @@ MAX_BYTES = 4096
 DEFAULT_BUDGET_S = 3.0
 
 #: verify_many(bodies) -> one tuple of references per body (see memdir.verify.project).
-Verifier = Callable[[Sequence[str]], list[tuple[Any, ...]]]
-
-
-@dataclass(frozen=True, slots=True)
-class RecalledMemory:
-    """One memory chosen for the query, read within its caps."""
-
-    header: MemoryHeader
-    age_days: int
-    freshness: str
-    content: str
-    truncated: bool
-    why: str
-    references: tuple[Any, ...] = ()
-    #: Who last changed a team memory (from git); None for private memories.
-    author: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        h = self.header
-        return {
-            "filename": h.filename,
-            "path": str(h.path),
-            "source": h.source,
-            "author": self.author,
-            "type": h.type.value if h.type else None,
-            "name": h.name,
-            "description": h.description,
-            "age_days": self.age_days,
-            "freshness": self.freshness,
-            "content": self.content,
-            "truncated": self.truncated,
-            "references": [r.to_json() for r in self.references],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class RecallResult:
-    """What recall found, which selector chose it, and why it fell back if it did."""
-
-    query: str
-    selector: str
-    fallback_reason: str | None
-    memories: tuple[RecalledMemory, ...]
-    skipped: str | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "selector": self.selector,
-            "fallback_reason": self.fallback_reason,
-            "memories": [m.to_json() for m in self.memories],
-        }
-
-    def render(self) -> str:
-        """The block to put in an agent's context ("" when nothing was recalled)."""
-        if not self.memories:
-            return ""
-        parts = [
-            "Memories recalled for this request, from the agent's memory folder. They were "
-            "written in earlier sessions: treat them as notes, not as facts about the present."
-        ]
-        for m in self.memories:
-            h = m.header
-            kind = h.type.value if h.type else "untyped"
-            age = {0: "today", 1: "yesterday"}.get(m.age_days, f"{m.age_days} days ago")
-            if h.source == "team":
-                # A teammate's text: say whose, so it is weighed as their note, not ours.
-                who = f"shared by teammate {m.author}" if m.author else "shared by the team"
-                lines = [f"## {h.name} ({kind} memory {who}, changed {age}; file {h.path})"]
-            else:
-                lines = [f"## {h.name} ({kind} memory, saved {age}; file {h.path})"]
-            if m.freshness:
-                lines.append(f"Note: {m.freshness}")
-            if m.references:
-                from ..verify import render_note
-
-                note = render_note(m.references)
-                if note:
-                    lines.append(note)
-            lines.append("")
-            lines.append(m.content.rstrip())
-            if m.truncated:
-                lines.append(f"[cut to fit; the whole memory is in {h.path}]")
-            parts.append("\n".join(lines))
-        return "\n\n".join(parts) + "\n"
+Verifier = Callable[[Sequence[str]], "list[tuple[Reference, ...]]"]
 
 
 def read_capped(
@@ -177,7 +95,7 @@ class Recaller:
             self._model = ModelBoundary(self.config, state_dir=self.store.state_path)
         return self._model
 
-    def _verify(self, bodies: Sequence[str]) -> list[tuple[Any, ...]]:
+    def _verify(self, bodies: Sequence[str]) -> list[tuple[Reference, ...]]:
         if self._verifier is None:
             if self.project_root is None:
                 return [() for _ in bodies]
@@ -216,7 +134,6 @@ class Recaller:
         report = self.store.scan()
         session = self.sessions.get(session_id)
         candidates = [h for h in report.memories if str(h.path) not in session.surfaced]
-        timings = {"scan_ms": (time.monotonic() - started) * 1000}
         if session_id and session.bytes_left <= 0:
             return RecallResult(query, selector, reason, (), skipped="session byte budget used up")
         why: dict[str, str] = {}
@@ -242,7 +159,6 @@ class Recaller:
                 why[scored.header.filename] = (
                     f"score {scored.score:.2f}; matched: {', '.join(scored.matched_terms)}"
                 )
-        timings["select_ms"] = (time.monotonic() - started) * 1000 - timings["scan_ms"]
         self.selector.save_cache()
         memories = self._read(chosen, why, session.bytes_left if session_id else None)
         if mark_surfaced and session_id:
@@ -252,8 +168,7 @@ class Recaller:
             self.store.state_path, self.store.path, query, [m.header.filename for m in memories]
         )
         self.stats.bump(recalls=1, recalled_memories=len(memories))
-        timings["total_ms"] = (time.monotonic() - started) * 1000
-        return RecallResult(query, selector, reason, tuple(memories), None, timings)
+        return RecallResult(query, selector, reason, tuple(memories))
 
     def _read(
         self, chosen: Sequence[MemoryHeader], why: dict[str, str], bytes_left: int | None
@@ -277,7 +192,8 @@ class Recaller:
             age = age_days(header.mtime, header.updated)
             out.append(
                 RecalledMemory(
-                    header=header,
+                    # The scan's snippet served selection; `content` is the body now.
+                    header=replace(header, snippet="") if header.snippet else header,
                     age_days=age,
                     freshness=freshness_note(age),
                     content=content,
@@ -304,14 +220,3 @@ class Recaller:
         self.sessions.mark(
             session_id, [(str(m.header.path), len(m.content.encode("utf-8"))) for m in memories]
         )
-
-
-def default_project_root(cwd: Path | str | None = None) -> Path | None:
-    """The project recalled memories are checked against by default: the git root of cwd.
-
-    None outside a git repository: walking whatever folder a command happens to run in
-    (a home directory, say) would cost seconds and prove nothing; pass a root instead.
-    """
-    from ..paths import find_git_root
-
-    return find_git_root(cwd if cwd is not None else os.getcwd())

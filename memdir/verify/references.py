@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 RefKind = Literal["path", "identifier", "flag", "env"]
 RefStatus = Literal["found", "missing", "moved"]
+_KINDS: frozenset[str] = frozenset(("path", "identifier", "flag", "env"))
+_STATUSES: frozenset[str] = frozenset(("found", "missing", "moved"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,18 @@ class Reference:
     def to_json(self) -> dict[str, str | None]:
         """A plain dict for ``--json`` output and the MCP server."""
         return {"text": self.text, "kind": self.kind, "status": self.status, "hint": self.hint}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reference:
+        """The reference `to_json` described.
+
+        Raises:
+            ValueError: `kind` or `status` is not one this module writes.
+        """
+        kind, status, hint = data["kind"], data["status"], data["hint"]
+        if kind not in _KINDS or status not in _STATUSES:
+            raise ValueError(f"not a checked reference: kind {kind!r}, status {status!r}")
+        return cls(str(data["text"]), kind, status, None if hint is None else str(hint))
 
 
 # -- what a memory claims exists -------------------------------------------------------

@@ -162,9 +162,7 @@ def test_without_wait_a_running_daemon_takes_the_work(
     from memdir.daemon.service import WatchDaemon
 
     spawned: list[object] = []
-    monkeypatch.setattr(
-        "memdir_cli.commands_extract.spawn_detached", lambda *a, **k: spawned.append(a)
-    )
+    monkeypatch.setattr("memdir.extract.queue.spawn_detached", lambda *a, **k: spawned.append(a))
     model_env.reply_text("nothing to save")
     transcript = write_lines(tmp_path / "s.jsonl", correction_lines())
     with WatchDaemon([memory_dir], debounce_s=0.05):

@@ -48,7 +48,7 @@ def test_offline_recall_says_which_selector_ran_and_why(folder: Path) -> None:
 def test_json_is_exactly_one_object_of_the_documented_shape(folder: Path) -> None:
     result = recall(folder, "can we deploy to production in late december?", "--json")
     data = json.loads(result.output)
-    assert list(data) == ["selector", "fallback_reason", "memories"]
+    assert list(data) == ["selector", "fallback_reason", "memories", "query", "skipped"]
     assert data["selector"] == "offline"
     (memory,) = data["memories"]
     assert set(memory) == {
@@ -64,6 +64,12 @@ def test_json_is_exactly_one_object_of_the_documented_shape(folder: Path) -> Non
         "content",
         "truncated",
         "references",
+        "low_confidence",
+        "why",
+        "raw_type",
+        "updated",
+        "mtime",
+        "size",
     }
     assert memory["filename"] == "deploy_freeze.md" and memory["truncated"] is False
     assert memory["source"] == "private" and memory["author"] is None

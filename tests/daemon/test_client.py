@@ -12,19 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from memdir_cli.commands_recall import render_human
 
 from memdir.daemon.client import (
     daemon_recall,
     daemon_stats,
+    live_socket,
     ping,
     private_folder,
+    recall,
     request,
-    result_from_answer,
     short_socket_dir,
     socket_path,
 )
 from memdir.daemon.server import LineServer
+from memdir.recall import RecallResult
 from memdir.recall.recaller import Recaller
 from memdir.store.folder import MemoryDir
 
@@ -140,9 +141,14 @@ def test_daemon_recall_returns_none_when_the_daemon_reports_failure(
 ) -> None:
     import memdir.daemon.client as client
 
-    monkeypatch.setattr(client, "socket_path", lambda *_a, **_k: sock_path)
+    monkeypatch.setattr(client, "live_socket", lambda *_a, **_k: sock_path)
+    sent = RecallResult("deploy please", "offline", "offline requested", ())
     answers = iter(
-        [{"ok": False, "error": "nope"}, {"ok": True, "result": {}, "rendered": "", "detail": {}}]
+        [
+            {"ok": False, "error": "nope"},
+            {"ok": True, "result": {"selector": "offline"}},  # not a whole result
+            {"ok": True, "result": sent.to_json()},
+        ]
     )
     requests: list[dict[str, Any]] = []
 
@@ -152,6 +158,7 @@ def test_daemon_recall_returns_none_when_the_daemon_reports_failure(
 
     server = _serve(sock_path, handler)
     try:
+        assert daemon_recall(memory_dir, query="a b") is None
         assert daemon_recall(memory_dir, query="a b") is None
         answer = daemon_recall(
             memory_dir,
@@ -163,8 +170,8 @@ def test_daemon_recall_returns_none_when_the_daemon_reports_failure(
         )
     finally:
         server.close()
-    assert answer == {"result": {}, "rendered": "", "detail": {}}
-    assert requests[1] == {
+    assert answer == sent
+    assert requests[2] == {
         "op": "recall",
         "query": "deploy please",
         "session_id": "s1",
@@ -174,7 +181,32 @@ def test_daemon_recall_returns_none_when_the_daemon_reports_failure(
     }
 
 
-def test_result_from_answer_renders_like_the_original(memory_dir: Path) -> None:
+def test_no_socket_file_means_no_socket_or_hashlib_import(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from memdir.daemon.client import live_socket\n"
+        f"print(live_socket(Path({str(tmp_path / 'mem')!r}), state_dir=Path({str(tmp_path)!r})))\n"
+        "print(sorted(m for m in ('socket', 'hashlib') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split("\n")[:2] == ["None", "[]"]
+
+
+def test_live_socket_finds_the_daemons_socket_file(tmp_path: Path) -> None:
+    memory = tmp_path / "mem"
+    path = socket_path(memory, state_dir=tmp_path)
+    assert live_socket(memory, state_dir=tmp_path) is None
+    path.parent.mkdir(parents=True)
+    (path.parent / "other-0123456789abcdef.sock").touch()  # another folder's daemon
+    assert live_socket(memory, state_dir=tmp_path) is None
+    path.touch()
+    assert live_socket(memory, state_dir=tmp_path) == path
+
+
+def test_recall_falls_back_to_this_process_and_reads_the_same(memory_dir: Path) -> None:
     store = MemoryDir(memory_dir)
     store.save(
         name="Deploy steps",
@@ -182,25 +214,10 @@ def test_result_from_answer_renders_like_the_original(memory_dir: Path) -> None:
         type="project",
         body="Run make deploy-staging, then check the dashboard.",
     )
-    result = Recaller(store).recall("how do we deploy billing to staging", offline=True)
-    assert result.memories
-    answer = json.loads(
-        json.dumps(
-            {
-                "result": result.to_json(),
-                "rendered": result.render(),
-                "detail": {
-                    "query": result.query,
-                    "skipped": result.skipped,
-                    "why": {m.header.filename: m.why for m in result.memories},
-                    "timings": result.timings,
-                },
-            }
-        )
-    )
-    rebuilt = result_from_answer(answer)
-    assert rebuilt.to_json() == result.to_json()
-    assert render_human(rebuilt, explain=True) == render_human(result, explain=True)
+    here = recall(memory_dir, "how do we deploy billing to staging", offline=True)
+    assert [m.header.filename for m in here.memories] == ["deploy_steps.md"]
+    local = Recaller(store).recall("how do we deploy billing to staging", offline=True)
+    assert here.render() == local.render()
 
 
 def test_the_client_module_stays_light() -> None:

@@ -28,14 +28,14 @@ from watchdog.events import (
 )
 
 from memdir.daemon.client import daemon_recall, daemon_stats, ping
-from memdir.daemon.service import (
+from memdir.daemon.files import (
     DaemonAlreadyRunningError,
     DaemonError,
     DaemonFiles,
-    WatchDaemon,
     daemon_status,
     stop_daemon,
 )
+from memdir.daemon.service import WatchDaemon
 from memdir.daemon.transcript_watch import TranscriptWatch
 from memdir.daemon.watcher import (
     IGNORE_PATTERNS,
@@ -369,8 +369,8 @@ def test_in_process_daemon_watches_serves_and_cleans_up(memory_dir: Path, tmp_pa
         assert wait_until(lambda: "deploy.md" in linked(memory_dir), timeout=5)
         answer = daemon_recall(memory_dir, query="staging deploy steps", offline=True)
         assert answer is not None
-        assert [m["filename"] for m in answer["result"]["memories"]] == ["deploy.md"]
-        assert "make it" in answer["rendered"]
+        assert [m.header.filename for m in answer.memories] == ["deploy.md"]
+        assert "make it" in answer.render()
         assert files.pid.read_text().strip() == str(os.getpid())
         assert files.socket.stat().st_mode & 0o777 == 0o600
         assert files.lock.parent.stat().st_mode & 0o777 == 0o700
@@ -399,7 +399,7 @@ def test_daemon_recall_marks_the_session_unless_asked_not_to(memory_dir: Path) -
         def names(**kwargs: Any) -> list[str]:
             answer = daemon_recall(memory_dir, query=query, offline=True, **kwargs)
             assert answer is not None
-            return [m["filename"] for m in answer["result"]["memories"]]
+            return [m.header.filename for m in answer.memories]
 
         assert names(session_id="s1", mark_surfaced=False) == ["deploy.md"]
         assert names(session_id="s1") == ["deploy.md"]  # not marked by the first call
@@ -412,7 +412,7 @@ def test_extraction_is_handed_to_a_running_daemon(
 ) -> None:
     import json as _json
 
-    from memdir.extract.queue import schedule_extraction
+    from memdir.daemon.client import queue_extraction
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_anthropic.url)
@@ -431,7 +431,7 @@ def test_extraction_is_handed_to_a_running_daemon(
         monkeypatch.setattr(
             "memdir.extract.queue.spawn_detached", lambda *a, **k: spawned.append(a)
         )
-        schedule_extraction(memory_dir, transcript, session_id="s1")
+        assert queue_extraction(memory_dir, transcript, session_id="s1") == "daemon"
         assert wait_until(lambda: len(fake_anthropic.requests) == 1, timeout=30)
         assert daemon._extractions is not None
     assert spawned == []  # the daemon took it: no background process was started
@@ -499,7 +499,7 @@ def test_hand_edits_deletes_and_renames_reach_the_index(memory_dir: Path, tmp_pa
         assert wait_until(lambda: "— rotated keys" in index.read_text(), timeout=5)
         answer = daemon_recall(memory_dir, query="rotated keys", offline=True)
         assert answer is not None
-        assert answer["result"]["memories"][0]["content"] == "new"
+        assert answer.memories[0].content == "new"
 
 
 def test_a_malformed_file_is_logged_and_the_daemon_carries_on(
@@ -650,7 +650,7 @@ def test_daemon_recall_sees_a_new_file_at_once(memory_dir: Path) -> None:
         def found() -> bool:
             answer = daemon_recall(memory_dir, query="quarterly budget review", offline=True)
             return answer is not None and any(
-                m["filename"] == "budget.md" for m in answer["result"]["memories"]
+                m.header.filename == "budget.md" for m in answer.memories
             )
 
         assert wait_until(found, timeout=2.0)

@@ -281,7 +281,7 @@ def test_after_turn_schedules_only_when_the_agent_stopped(
 
     ((folder, path, kwargs, text),) = fake_queue.scheduled
     assert folder == store.path
-    assert kwargs == {"session_id": "sess-x", "state_dir": store.state_path}
+    assert kwargs == {"session_id": "sess-x", "state_dir": store.state_path, "wait_for_text": None}
     assert path == hook.conversation_path()
     assert path.is_relative_to(store.state_path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -282,8 +282,8 @@ def test_token_cache_is_shared_through_a_file(tmp_path: Path, monkeypatch) -> No
     # A new process: tokens come back from the file, nothing is tokenized again.
     second = OfflineSelector(cache_file=cache)
     calls: list[str] = []
-    real = second._tokenize
-    monkeypatch.setattr(second, "_tokenize", lambda h: calls.append(h.filename) or real(h))
+    real = second._index._tokenize
+    monkeypatch.setattr(second._index, "_tokenize", lambda h: calls.append(h.filename) or real(h))
     assert names(second.rank("when do billing deploys happen", STORE)) == expected
     assert calls == []
     # An edited memory (same name, mtime and size, other words) is tokenized afresh.

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...errors import MemdirError
-from ...paths import claude_memory_dir, find_git_root
+from ...paths import claude_memory_dir, verification_root
 from ...paths import state_dir as default_state_dir
 from .hook_input import (
     HookInput,
@@ -119,11 +119,6 @@ def memory_dir_for(
     return MemoryDir(path)
 
 
-def _verification_root(cwd: Path) -> Path | None:
-    """The project recalled memories are checked against: the session's git root, if any."""
-    return find_git_root(cwd)
-
-
 def user_prompt_submit(
     data: UserPromptSubmitInput,
     *,
@@ -141,42 +136,31 @@ def user_prompt_submit(
     # One-word prompts are left to recall itself, which answers them with nothing.
     if not store.exists():
         raise HookSkipped("the memory folder does not exist yet", path=store.path)
-    root = _verification_root(data.cwd)
-    answer = None
-    if use_daemon:
-        from ...daemon.client import daemon_recall
+    from ...daemon.client import recall
 
-        answer = daemon_recall(
-            store.path,
-            query=data.prompt,
-            session_id=data.session_id,
-            offline=offline,
-            project_root=root,
-            state_dir=store.state_path,
-            mark_surfaced=False,  # marked below, for what fits in the context only
-        )
-    if answer is not None:
-        rendered: str = answer["rendered"]
-        found = answer["result"].get("memories", [])
-        memories = [(m["name"], m["path"], m["content"]) for m in found]
-    else:
-        from ...recall.recaller import Recaller
-
-        recaller = Recaller(store, project_root=root)
-        result = recaller.recall(
-            data.prompt, session_id=data.session_id, offline=offline, mark_surfaced=False
-        )
-        rendered = result.render()
-        memories = [(m.header.name, str(m.header.path), m.content) for m in result.memories]
-    if not memories or not rendered.strip():
+    result = recall(
+        store.path,
+        data.prompt,
+        state_dir=store.state_path,
+        session_id=data.session_id,
+        offline=offline,
+        project_root=verification_root(data.cwd),
+        mark_surfaced=False,  # marked below, for what fits in the context only
+        use_daemon=use_daemon,
+    )
+    rendered = result.render()
+    if not result.memories or not rendered.strip():
         return None
-    fitted = fit_context(rendered, [name for name, _, _ in memories])
+    fitted = fit_context(rendered, [m.header.name for m in result.memories])
     # Only what Claude Code will actually see counts as surfaced for the session.
     from ...recall.session import SessionStore
 
     SessionStore(store.state_path).mark(
         data.session_id,
-        [(path, len(content.encode("utf-8"))) for _, path, content in memories[: fitted.kept]],
+        [
+            (str(m.header.path), len(m.content.encode("utf-8")))
+            for m in result.memories[: fitted.kept]
+        ],
     )
     return hook_output(fitted.text)
 
@@ -193,9 +177,9 @@ def stop(data: StopInput, *, store: MemoryDir) -> None:
         raise HookSkipped("stop_hook_active: another Stop hook is already continuing the turn")
     _maybe_dream(store)
     _require_model()
-    from ...extract.queue import schedule_extraction
+    from ...daemon.client import queue_extraction
 
-    schedule_extraction(
+    queue_extraction(
         store.path,
         data.transcript_path,
         session_id=data.session_id,
@@ -214,9 +198,9 @@ def session_end(data: HookInput, *, store: MemoryDir) -> None:
         HookSkipped: no model is configured, so there is no extraction to queue.
     """
     _require_model()
-    from ...extract.queue import schedule_extraction
+    from ...daemon.client import queue_extraction
 
-    schedule_extraction(
+    queue_extraction(
         store.path, data.transcript_path, session_id=data.session_id, state_dir=store.state_path
     )
 

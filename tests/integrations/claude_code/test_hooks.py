@@ -302,8 +302,10 @@ def test_a_running_daemon_answers_instead_of_a_local_recall(ws: Workspace) -> No
     def handler(request: dict[str, Any]) -> dict[str, Any]:
         seen.append(request)
         result = Recaller(ws.memory).recall(request["query"], offline=True)
-        rendered = result.render().replace("teal", "teal (answered by the daemon)")
-        return {"ok": True, "result": result.to_json(), "rendered": rendered}
+        data = result.to_json()
+        for memory in data["memories"]:
+            memory["content"] = memory["content"].replace("teal", "teal (answered by the daemon)")
+        return {"ok": True, "result": data}
 
     path = socket_path(ws.memory.path, state_dir=ws.state)
     path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
