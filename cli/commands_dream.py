@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from memdir.dream import consolidate, show, status
-from memdir.recall.recaller import default_project_root
+from memdir.paths import verification_root
 from memdir.store.folder import MemoryDir
 
 from .output import echo_json
@@ -166,7 +166,7 @@ def dream_command(
         apply=mode == "apply",
         offline=offline,
         allow_loss=allow_loss,
-        project_root=project if project is not None else default_project_root(),
+        project_root=verification_root(project=project),
     )
     data = result.to_json()
     echo_json(data) if as_json else click.echo(render_run(data))
