@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -62,12 +63,17 @@ def test_every_field_survives_the_round_trip() -> None:
         query="how do we deploy?",
         selector="offline",
         fallback_reason="model call failed (timeout): slow",
-        memories=(_memory(), _memory(header=untyped, references=(), low_confidence=False)),
+        memories=(
+            _memory(),
+            _memory(header=untyped, references=(), low_confidence=False),
+            _memory(header=replace(untyped, filename="team/shared.md"), author="Ana"),
+        ),
         skipped=None,
     )
     again = _round_trip(result)
     assert again == result
     assert again.render() == result.render()
+    assert "shared by teammate Ana" in again.render()
 
 
 def test_an_empty_skipped_result_survives_the_round_trip() -> None:
