@@ -61,13 +61,19 @@ def _render_fix(changes: IndexChanges) -> str:
     return "\n".join(lines)
 
 
-def _fix_index(store: MemoryDir) -> tuple[str, IndexChanges]:
-    """Sync the index: add missing entries, drop entries of files that are gone.
+def _fix_index(store: MemoryDir) -> tuple[str, bool]:
+    """Sync the index: add missing entries, drop entries of files that are gone, rewrite
+    memdir's own lines whose memory changed.
 
     Lines of files that exist but do not parse are kept (the store never drops them).
     """
-    changes = store.sync_index()
-    return _render_fix(changes), changes
+    result = store.sync_index()
+    message = _render_fix(result.changes)
+    if result.rewritten:
+        if not result.changes.changed:
+            message = "--fix: MEMORY.md updated"
+        message += "".join(f"\n  rewritten: {line}" for line in result.rewritten)
+    return message, result.changed
 
 
 @click.command("lint")
@@ -104,15 +110,13 @@ def lint_command(
     root = verification_root(project=project, verify=not no_verify)
     report = lint(store, project_root=root)
     if fix:
-        fixable = {"index-missing-entry", "index-dead-link"}
-        message = _render_fix(IndexChanges())
+        fixable = {"index-missing-entry", "index-dead-link", "index-stale-entry"}
+        message, changed = _render_fix(IndexChanges()), False
         if any(p.rule in fixable for p in report.problems):
-            message, changes = _fix_index(store)
-        else:
-            changes = IndexChanges()
+            message, changed = _fix_index(store)
         # JSON stays exactly {"problems": [...]} on stdout, so the summary goes to stderr.
         click.echo(message + ("" if as_json else "\n"), err=as_json)
-        if changes.changed:
+        if changed:
             report = lint(store, project_root=root)
     if as_json:
         echo_json(report.to_json())

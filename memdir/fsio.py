@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -11,17 +12,7 @@ from pathlib import Path, PurePosixPath
 from .errors import LockTimeoutError, StoreIOError, UnsafePathError
 
 
-def confine(root: Path, relative: str | os.PathLike[str]) -> Path:
-    """The absolute path for `relative` inside `root`, refusing anything that escapes.
-
-    Refused: NUL bytes, absolute paths, ``..`` components, backslashes, and paths whose
-    real location (after following symlinks, including a symlinked parent folder) is
-    outside `root`.
-
-    Raises:
-        UnsafePathError: the path would leave the memory folder.
-    """
-    text = os.fspath(relative)
+def _plain_checks(root: Path, text: str) -> PurePosixPath:
     if "\x00" in text:
         raise UnsafePathError("path contains a NUL byte", path=root, field="path")
     if not text.strip():
@@ -37,6 +28,21 @@ def confine(root: Path, relative: str | os.PathLike[str]) -> Path:
         )
     if any(part == ".." for part in pure.parts):
         raise UnsafePathError(f"path {text!r} climbs out with '..'", path=root, field="path")
+    return pure
+
+
+def confine(root: Path, relative: str | os.PathLike[str]) -> Path:
+    """The absolute path for `relative` inside `root`, refusing anything that escapes.
+
+    Refused: NUL bytes, absolute paths, ``..`` components, backslashes, and paths whose
+    real location (after following symlinks, including a symlinked parent folder) is
+    outside `root`.
+
+    Raises:
+        UnsafePathError: the path would leave the memory folder.
+    """
+    text = os.fspath(relative)
+    pure = _plain_checks(root, text)
     real_root = Path(os.path.realpath(root))
     target = real_root.joinpath(*pure.parts)
     real_target = Path(os.path.realpath(target))
@@ -49,6 +55,31 @@ def confine(root: Path, relative: str | os.PathLike[str]) -> Path:
     return real_target
 
 
+def confine_entry(root: Path, relative: str | os.PathLike[str]) -> Path:
+    """The path of the entry `relative` names inside `root`, for acting on the entry itself.
+
+    The last component is not resolved, and no folder on the way may be a symbolic link:
+    a write, delete or rename acts on the name in the folder, never on whatever a link
+    there points to (``mlink.md -> MEMORY.md`` must not reach the index).
+
+    Raises:
+        UnsafePathError: the path is refused by `confine`'s rules or passes through a
+            linked folder.
+    """
+    text = os.fspath(relative)
+    pure = _plain_checks(root, text)
+    real_root = Path(os.path.realpath(root))
+    parent = real_root.joinpath(*pure.parts[:-1])
+    if Path(os.path.realpath(parent)) != parent:
+        raise UnsafePathError(
+            f"path {text!r} passes through a symbolic link; memdir acts only on plain files "
+            "and folders",
+            path=root,
+            field="path",
+        )
+    return parent / pure.name
+
+
 def is_inside(root: Path, candidate: Path) -> bool:
     """Whether `candidate` is `root` or below it, after resolving symlinks."""
     real_root = os.path.realpath(root)
@@ -59,21 +90,40 @@ def is_inside(root: Path, candidate: Path) -> bool:
         return False
 
 
-def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644, durable: bool = True) -> None:
+#: Temporary files of `atomic_write`: hidden, the writer's pid, then a random part.
+_TEMP = re.compile(r"^\.(?:(\d+)-)?[^/]*\.tmp$")
+#: A temporary file is stale at once when its writer's pid is gone, and in any case once
+#: it is this old: no write takes anywhere near this long.
+STALE_TEMP_S = 3600.0
+
+
+def atomic_write(
+    path: Path,
+    data: str | bytes,
+    *,
+    mode: int = 0o644,
+    durable: bool = True,
+    exclusive: bool = False,
+) -> None:
     """Write `data` to `path` so readers see the old or the new file, never half of one.
 
-    A hidden, unpredictable temporary file in the same folder is written, flushed to
-    disk, then renamed over the target. `durable=False` skips the fsync: for caches and
-    counters, where losing the last update in a power cut is fine and an fsync on every
-    recall is not (it can cost tens of milliseconds on a busy disk).
+    A hidden, unpredictable temporary file (named with the writer's pid, see
+    `stale_temp_files`) in the same folder is written, flushed to disk, then renamed over
+    the target; the rename replaces a symbolic link at `path`, never writes through it.
+    `durable=False` skips the fsync: for caches and counters, where losing the last
+    update in a power cut is fine and an fsync on every recall is not (it can cost tens of
+    milliseconds on a busy disk). `exclusive=True` creates the file only if the name is
+    free: the temporary file is hard-linked to the target, which fails atomically when the
+    name exists, so two creators can never both succeed.
 
     Raises:
+        FileExistsError: `exclusive` and `path` exists (nothing was written).
         StoreIOError: the write failed; the old file, if any, is untouched.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{os.getpid()}-", suffix=".tmp")
     except OSError as exc:
         raise StoreIOError(f"cannot create a temporary file: {exc.strerror}", path=path) from exc
     try:
@@ -83,11 +133,71 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644, durable: b
             if durable:
                 os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        if exclusive:
+            os.link(tmp, path)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
+    except FileExistsError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise StoreIOError(f"cannot write: {exc.strerror or exc}", path=path) from exc
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists; it is just not ours to signal
+    return True
+
+
+def stale_temp_files(folder: Path, *, now: float | None = None) -> list[Path]:
+    """Temporary files of `atomic_write` in `folder` whose writer is gone.
+
+    Trigger: a writer killed (``kill -9``, a power cut) between creating its temporary
+    file and renaming it. Why: the file is hidden, so list and lint never showed it, yet
+    ``git add -A`` picks it up. Outcome: a temporary file whose pid is dead, or any older
+    than `STALE_TEMP_S`, is stale.
+    """
+    import time
+
+    now = time.time() if now is None else now
+    found: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return found
+    for entry in entries:
+        match = _TEMP.match(entry.name)
+        if match is None:
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        pid = int(match.group(1)) if match.group(1) else None
+        if age > STALE_TEMP_S or (pid is not None and pid != os.getpid() and not _pid_alive(pid)):
+            found.append(Path(entry.path))
+    return found
+
+
+def remove_stale_temp_files(folder: Path) -> list[Path]:
+    """Remove the `stale_temp_files` of `folder`; returns those removed."""
+    removed = []
+    for path in stale_temp_files(folder):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 class HeldLock:

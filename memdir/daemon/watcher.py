@@ -2,8 +2,8 @@
 
 watchdog's split is kept: `MemoryEventHandler` matches paths and forwards events to a
 sink (an `EventDebouncer`) without touching the disk; `FolderWatch.process_batch`, the
-debouncer's callback, syncs ``MEMORY.md``, validates the changed files and keeps the
-recall caches warm.
+debouncer's callback, syncs ``MEMORY.md`` (through `MemoryDir.sync_index`), checks the
+changed files (with `memdir.store.validate.check_file`) and keeps the recall caches warm.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +34,13 @@ from watchdog.events import (
     PatternMatchingEventHandler,
 )
 
-from ..errors import InvalidMemoryError
-from ..fsio import atomic_write
 from ..recall.recaller import Recaller
 from ..stats import Stats
-from ..store import index as index_mod
 from ..store.folder import MemoryDir
-from ..store.memoryfile import field_problem, split_frontmatter, validate_fields
-from ..store.scan import HEAD_BYTES, INDEX_NAME, MAX_FILE_BYTES
-from ..types import MemoryHeader, MemoryType, ScanReport
+from ..store.indexsync import SyncResult
+from ..store.scan import INDEX_NAME
+from ..store.validate import check_file
+from ..types import MemoryHeader, ScanReport
 
 logger = logging.getLogger("memdir.daemon.service")
 
@@ -128,104 +125,6 @@ def changed_paths(events: Iterable[FileSystemEvent], root: Path) -> set[str]:
             if event.is_directory or rel.endswith(".md"):
                 out.add("/".join(parts))
     return out
-
-
-def validate_memory_file(path: Path) -> list[tuple[str, str]]:
-    """Problems with one memory file as (field, message) pairs; [] when it is fine."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return [("file", f"{size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit")]
-        with open(path, "rb") as handle:
-            raw = handle.read(HEAD_BYTES * 2)
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        return [("file", f"cannot read: {exc.strerror or exc}")]
-    text = raw.decode("utf-8", errors="replace").removeprefix("\ufeff").replace("\r\n", "\n")
-    parsed = split_frontmatter(text)
-    if parsed.error is not None:
-        return [("frontmatter", parsed.error)]
-    if not parsed.meta:
-        return [
-            ("frontmatter", "no frontmatter; start the file with --- name/description/type ---")
-        ]
-    problems: list[tuple[str, str]] = []
-    if parsed.lenient is not None:
-        problems.append(("frontmatter", parsed.lenient))
-    for key in ("name", "description"):
-        problem = field_problem(parsed.meta, key)
-        if problem is not None:
-            problems.append((key, problem))
-    raw_type = parsed.meta.get("type")
-    if MemoryType.parse(raw_type) is None:
-        choices = ", ".join(MemoryType.choices())
-        problems.append(("type", f"{raw_type!r} is not a memory type; use one of: {choices}"))
-    if not problems:
-        try:
-            validate_fields(
-                name=parsed.meta["name"], description=parsed.meta["description"], type=str(raw_type)
-            )
-        except InvalidMemoryError as exc:
-            problems.append((exc.field or "frontmatter", exc.message))
-    return problems
-
-
-@dataclass(frozen=True, slots=True)
-class SyncOutcome:
-    """What one sync of ``MEMORY.md`` saw and did."""
-
-    report: ScanReport
-    changes: index_mod.IndexChanges
-    rewritten: int
-    index_text: str
-
-
-def sync_index(store: MemoryDir, previous: Mapping[str, MemoryHeader]) -> SyncOutcome:
-    """Bring ``MEMORY.md`` in line with the files, under the store's index lock.
-
-    Like `MemoryDir.sync_index`, plus two things a watcher needs. A file whose frontmatter
-    is broken mid-edit keeps its entry (it still exists; ``memory index --check`` agrees).
-    An entry memdir generated and nobody edited since is rewritten when the file's name
-    or description changes (`previous` holds the headers of the last scan); lines written
-    by people are never touched.
-    """
-    report = store.scan()
-    root = Path(os.path.abspath(store.path))
-    with store.index_lock():
-        current = store.read_index()
-        broken = [
-            problem.path.relative_to(root).as_posix()
-            for problem in report.problems
-            if problem.path.exists()
-        ]
-        new, changes = index_mod.plan_sync(current, report.memories, existing=broken)
-        new, rewritten = _refresh_entries(new, previous, report.memories)
-        if new != current:
-            atomic_write(store.index_path, new)
-    return SyncOutcome(report, changes, rewritten, new)
-
-
-def _refresh_entries(
-    text: str, previous: Mapping[str, MemoryHeader], memories: Sequence[MemoryHeader]
-) -> tuple[str, int]:
-    replace: dict[str, str] = {}
-    for header in memories:
-        old = previous.get(header.filename)
-        if old is None:
-            continue
-        old_line, new_line = index_mod.entry_line(old), index_mod.entry_line(header)
-        if old_line != new_line:
-            replace[old_line] = new_line
-    if not replace:
-        return text, 0
-    lines = text.split("\n")
-    count = 0
-    for i, line in enumerate(lines):
-        if line in replace:
-            lines[i] = replace[line]
-            count += 1
-    return "\n".join(lines), count
 
 
 class SharedStore(MemoryDir):
@@ -358,28 +257,31 @@ class FolderWatch:
     def path(self) -> Path:
         return self.store.path
 
-    def reconcile(self) -> SyncOutcome:
+    def reconcile(self) -> SyncResult:
         """Sync the index with whatever changed while no daemon ran, and warm the caches."""
-        outcome = self._sync()
-        self.counters.add(syncs=1, index_writes=int(outcome.index_text != self._before))
-        problems = outcome.report.problems
+        report = self.store.scan()
+        outcome = self._sync(report)
+        self.counters.add(syncs=1, index_writes=int(outcome.text != self._before))
+        problems = report.problems
         for problem in problems:
             logger.warning(
                 "%s: field '%s': %s", problem.path, problem.field or "file", problem.reason
             )
         logger.info(
             "%s: %d memories, %d unreadable, index +%d -%d",
-            self.path, len(outcome.report.memories), len(problems),
+            self.path, len(report.memories), len(problems),
             len(outcome.changes.added), len(outcome.changes.removed),
         )  # fmt: skip
         return outcome
 
-    def _sync(self) -> SyncOutcome:
+    def _sync(self, report: ScanReport) -> SyncResult:
+        """The store's one index sync; the last scan's headers let it rewrite the lines it
+        generated even when its record of them is gone."""
         self._before = self.store.read_index()
-        outcome = sync_index(self.store, self._headers)
-        self._headers = {h.filename: h for h in outcome.report.memories}
-        self._index_text = outcome.index_text
-        self.recallers.warm(outcome.report.memories)
+        outcome = self.store.sync_index(previous=self._headers, report=report)
+        self._headers = {h.filename: h for h in report.memories}
+        self._index_text = outcome.text
+        self.recallers.warm(report.memories)
         return outcome
 
     def process_batch(self, events: list[FileSystemEvent]) -> None:
@@ -401,31 +303,31 @@ class FolderWatch:
             # Our own write of MEMORY.md (or a touch that changed nothing): no resync.
             self.counters.add(events=len(events))
             return
-        outcome = self._sync()
+        outcome = self._sync(self.store.scan())
         invalid = 0
         for rel in sorted(paths - {INDEX_NAME}):
             file = self.path / rel
-            if not rel.endswith(".md") or not file.is_file():
+            if not rel.endswith(".md") or not os.path.lexists(file):
                 continue
-            problems = validate_memory_file(file)
+            problems = check_file(file)
             invalid += bool(problems)
-            for field, message in problems:
-                logger.warning("%s: field '%s': %s", file, field, message)
-        wrote = outcome.index_text != self._before
+            for _rule, field, message in problems:
+                logger.warning("%s: field '%s': %s", file, field or "file", message)
+        wrote = outcome.text != self._before
         self.last_batch = {
             "at": time.time(),
             "events": len(events),
             "files": len(paths),
             "added": len(outcome.changes.added),
             "removed": len(outcome.changes.removed),
-            "rewritten": outcome.rewritten,
+            "rewritten": len(outcome.rewritten),
             "invalid": invalid,
             "duration_ms": round((time.monotonic() - started) * 1000, 1),
         }
         if wrote:
             logger.info(
                 "%s: %d events, index +%d -%d ~%d", self.path, len(events),
-                len(outcome.changes.added), len(outcome.changes.removed), outcome.rewritten,
+                len(outcome.changes.added), len(outcome.changes.removed), len(outcome.rewritten),
             )  # fmt: skip
         self.counters.add(
             events=len(events), batches=1, syncs=1, index_writes=int(wrote), invalid_files=invalid

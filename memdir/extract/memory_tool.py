@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -37,9 +37,7 @@ from anthropic.types.beta import (
     BetaMemoryTool20250818ViewCommand,
 )
 
-from ..errors import MemdirError
-from ..fsio import atomic_write
-from ..store import index as index_mod
+from ..errors import MemdirError, MemoryExistsError, MemoryNotFoundError
 from ..store.content import derivable_content
 from ..store.folder import MemoryDir
 from ..store.scan import INDEX_NAME
@@ -131,24 +129,44 @@ class MemoryFolderTool(BetaAbstractMemoryTool):
         return relative
 
     def _read(self, memory_path: str, relative: str) -> str:
-        path = self._real(relative)
-        if not path.is_file():
-            raise ToolError(f"Error: {memory_path} does not exist or is not a file")
-        return path.read_text(encoding="utf-8", errors="replace")
-
-    def _write(self, memory_path: str, relative: str, text: str, action: Action) -> str:
-        if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-            raise ToolError(
-                f"Error: {memory_path} would be over {MAX_FILE_BYTES} bytes; a memory is a "
-                "short note, keep only what will matter later"
-            )
         try:
-            header = self.store.write_text(relative, text)
+            return self.store.read_text(relative)
+        except MemoryNotFoundError as exc:
+            raise ToolError(f"Error: {memory_path} does not exist or is not a file") from exc
+        except MemdirError as exc:
+            raise ToolError(f"Error: {memory_path} cannot be read: {exc.message}") from exc
+
+    def _write(
+        self,
+        memory_path: str,
+        relative: str,
+        action: Action,
+        *,
+        text: str | None = None,
+        change: Callable[[str], str] | None = None,
+    ) -> str:
+        """Write `text`, or apply `change` to the current text under the file's lock."""
+
+        def checked(new: str) -> str:
+            if len(new.encode("utf-8")) > MAX_FILE_BYTES:
+                raise ToolError(
+                    f"Error: {memory_path} would be over {MAX_FILE_BYTES} bytes; a memory is "
+                    "a short note, keep only what will matter later"
+                )
+            return new
+
+        try:
+            if change is not None:
+                header = self.store.modify(relative, lambda old: checked(change(old)))
+            else:
+                header = self.store.write_text(relative, checked(text or ""))
+        except MemoryNotFoundError as exc:
+            raise ToolError(f"Error: {memory_path} does not exist") from exc
         except MemdirError as exc:
             where = f" (field '{exc.field}')" if exc.field else ""
             raise ToolError(f"Error: {memory_path} refused{where}: {exc.message}") from exc
         self.changes.append(FileChange(action, header.filename))
-        notes = [message for _rule, message in derivable_content(text)]
+        notes = [message for _rule, message in derivable_content(self.store.read_text(relative))]
         if notes:
             return f"{action.capitalize()} {memory_path}. Note: it {'; it '.join(notes)}."
         return f"{action.capitalize()} {memory_path}."
@@ -186,7 +204,13 @@ class MemoryFolderTool(BetaAbstractMemoryTool):
                     continue
                 full = Path(current, name)
                 relative = full.relative_to(root).as_posix()
-                entries.append(f"{full.stat().st_size:>8}  {ROOT}/{relative}")
+                try:
+                    # lstat: a link or a FIFO is listed as what it is, never followed.
+                    info = full.lstat()
+                except OSError:
+                    continue
+                kind = "" if stat.S_ISREG(info.st_mode) else "  (not a plain file: unreadable)"
+                entries.append(f"{info.st_size:>8}  {ROOT}/{relative}{kind}")
         if not entries:
             return f"{shown} is empty."
         return f"Files under {shown} (size in bytes, hidden files left out):\n" + "\n".join(entries)
@@ -194,68 +218,62 @@ class MemoryFolderTool(BetaAbstractMemoryTool):
     def create(self, command: BetaMemoryTool20250818CreateCommand) -> str:
         relative = self._writable(command.path)
         action: Action = "updated" if self._real(relative).exists() else "created"
-        return self._write(command.path, relative, command.file_text, action)
+        return self._write(command.path, relative, action, text=command.file_text)
 
     def str_replace(self, command: BetaMemoryTool20250818StrReplaceCommand) -> str:
         relative = self._writable(command.path)
-        text = self._read(command.path, relative)
-        count = text.count(command.old_str) if command.old_str else 0
-        if count != 1:
-            what = "does not appear" if count == 0 else f"appears {count} times"
-            raise ToolError(
-                f"Error: nothing replaced; old_str {what} in {command.path} (it must appear "
-                "exactly once, verbatim)"
-            )
-        return self._write(
-            command.path, relative, text.replace(command.old_str, command.new_str), "updated"
-        )
+
+        def replace(text: str) -> str:
+            count = text.count(command.old_str) if command.old_str else 0
+            if count != 1:
+                what = "does not appear" if count == 0 else f"appears {count} times"
+                raise ToolError(
+                    f"Error: nothing replaced; old_str {what} in {command.path} (it must "
+                    "appear exactly once, verbatim)"
+                )
+            return text.replace(command.old_str, command.new_str)
+
+        return self._write(command.path, relative, "updated", change=replace)
 
     def insert(self, command: BetaMemoryTool20250818InsertCommand) -> str:
         relative = self._writable(command.path)
-        lines = self._read(command.path, relative).split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        if not 0 <= command.insert_line <= len(lines):
-            raise ToolError(
-                f"Error: insert_line {command.insert_line} is outside 0..{len(lines)} for "
-                f"{command.path}"
-            )
-        lines.insert(command.insert_line, command.insert_text.rstrip("\n"))
-        return self._write(command.path, relative, "\n".join(lines) + "\n", "updated")
+
+        def insert(text: str) -> str:
+            lines = text.split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+            if not 0 <= command.insert_line <= len(lines):
+                raise ToolError(
+                    f"Error: insert_line {command.insert_line} is outside 0..{len(lines)} for "
+                    f"{command.path}"
+                )
+            lines.insert(command.insert_line, command.insert_text.rstrip("\n"))
+            return "\n".join(lines) + "\n"
+
+        return self._write(command.path, relative, "updated", change=insert)
 
     def delete(self, command: BetaMemoryTool20250818DeleteCommand) -> str:
         relative = self._writable(command.path)
-        path = self._real(relative)
-        if not path.is_file():
-            raise ToolError(f"Error: {command.path} does not exist or is not a file")
-        self._remove(path, relative)
+        try:
+            self.store.remove_file(relative)
+        except MemoryNotFoundError as exc:
+            raise ToolError(f"Error: {command.path} does not exist or is not a file") from exc
         self.changes.append(FileChange("deleted", relative))
         return f"Deleted {command.path} and its index line."
 
     def rename(self, command: BetaMemoryTool20250818RenameCommand) -> str:
         old = self._writable(command.old_path)
         new = self._writable(command.new_path)
-        if self._real(new).exists():
-            raise ToolError(f"Error: {command.new_path} already exists")
-        text = self._read(command.old_path, old)
-        # Writing the new file first validates it and adds its index line; only then is
-        # the old one removed, so a refused rename leaves everything as it was.
         try:
-            header = self.store.write_text(new, text)
+            header = self.store.rename(old, new)
+        except MemoryExistsError as exc:
+            raise ToolError(f"Error: {command.new_path} already exists") from exc
+        except MemoryNotFoundError as exc:
+            raise ToolError(f"Error: {command.old_path} does not exist") from exc
         except MemdirError as exc:
             raise ToolError(f"Error: {command.old_path} cannot be moved: {exc.message}") from exc
-        self._remove(self._real(old), old)
         self.changes.append(FileChange("renamed", header.filename, old_path=old))
         return f"Renamed {command.old_path} to {command.new_path}; the index follows."
-
-    def _remove(self, path: Path, relative: str) -> None:
-        path.unlink(missing_ok=True)
-        for listener in self.store.listeners:
-            listener(path)
-        with self.store.index_lock():
-            new = index_mod.remove_entries(self.store.read_index(), [relative])
-            if new is not None:
-                atomic_write(self.store.index_path, new)
 
 
 def _check_input(tool_input: object) -> None:

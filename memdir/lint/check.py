@@ -30,9 +30,10 @@ from typing import Any
 from ..errors import MemoryNotFoundError, StoreIOError
 from ..store import index as index_mod
 from ..store.folder import MemoryDir
-from ..store.freshness import parse_updated
-from ..store.memoryfile import HEADER_LINES, split_frontmatter, text_field
-from ..store.scan import INDEX_NAME, iter_markdown, parse_header, read_memory_text
+from ..store.indexsync import stale_lines
+from ..store.memoryfile import HEADER_LINES, parse_updated, text_field
+from ..store.scan import INDEX_NAME, iter_markdown, link_problem, parse_header, read_memory_text
+from ..store.validate import check_secrets, check_text
 from ..team.screen import CONFLICT_COPY, is_conflict_copy
 from ..types import MemoryHeader, MemoryType
 from .rules import (
@@ -40,10 +41,6 @@ from .rules import (
     Finding,
     Severity,
     check_body,
-    check_fields,
-    check_frontmatter,
-    check_secrets,
-    frontmatter_lines,
     near_duplicates,
 )
 
@@ -116,6 +113,7 @@ class _Pass:
     headers: list[MemoryHeader]
     descriptions: dict[str, str]
     bodies: dict[str, str]
+    root: Path
     files: int = 0
 
 
@@ -132,18 +130,20 @@ def _check_file(state: _Pass, entry: os.DirEntry[str], filename: str, today: dat
             )
         )
     try:
-        st = entry.stat()
+        st = entry.stat(follow_symlinks=False)
     except OSError as exc:
         found.append(("file-unreadable", None, f"cannot stat: {exc.strerror or exc}"))
+        return
+    if entry.is_symlink():
+        found.append(("file-unreadable", None, link_problem(entry.path, state.root)))
         return
     text, reason = read_memory_text(entry.path, size=st.st_size)
     if text is None:
         found.append(("file-unreadable", None, reason or "unreadable"))
         return
-    found += check_secrets(text, frontmatter_lines(text))
-    parsed = split_frontmatter(text, max_lines=HEADER_LINES)
-    block, fields_ok = check_frontmatter(text, parsed)
-    found[:0] = block
+    checked = check_text(text, today=today)
+    found += checked.findings
+    parsed = checked.parsed
     if parsed.error is not None:
         return
     head = "\n".join(text.split("\n", HEADER_LINES)[:HEADER_LINES])
@@ -151,8 +151,6 @@ def _check_file(state: _Pass, entry: os.DirEntry[str], filename: str, today: dat
     if header is not None:
         state.headers.append(header)
     meta = parsed.meta
-    if fields_ok:
-        found += check_fields(meta, today=today)
     description = text_field(meta, "description") or ""
     if description:
         state.descriptions[filename] = description
@@ -195,6 +193,15 @@ def _index_findings(store: MemoryDir, headers: Sequence[MemoryHeader]) -> list[F
             if number and lines[int(number.group(1)) - 1] in removable:
                 message += "; `memory lint --fix` drops the line"
         found.append((rule, None, message))
+    for line_number, filename in stale_lines(text, headers, store.generated_lines()):
+        found.append(
+            (
+                "index-stale-entry",
+                None,
+                f"line {line_number} is the entry memdir wrote for {filename}, whose name or "
+                "description changed since; `memory lint --fix` rewrites it",
+            )
+        )
     return found
 
 
@@ -229,7 +236,7 @@ def lint(
             "no memory folder here; `memory init` creates one", path=store.path
         )
     today = today or date.today()
-    state = _Pass(defaultdict(list), [], {}, {})
+    state = _Pass(defaultdict(list), [], {}, {}, store.path)
     prefix = len(str(store.path)) + 1
     for entry in iter_markdown(store.path):
         state.files += 1

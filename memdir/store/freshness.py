@@ -9,43 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from .memoryfile import parse_updated
+
 #: Memories this many days old or younger get no note (the design's "age > 1 day").
 FRESH_DAYS = 1
-
-
-def parse_updated(value: object) -> date | None:
-    """Normalize a frontmatter ``updated:`` value to a date, or None when absent or unreadable.
-
-    PyYAML hands back a `date` for ``2026-03-05``, a `datetime` for a full timestamp, and a
-    `str` for anything it did not recognise (quoted values, ``2026-03-05T10:00:00Z``).
-    Timezone-aware timestamps are converted to local time before taking the date.
-    """
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, datetime):
-        return _local_date(value)
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        return _local_date(datetime.fromisoformat(text))
-    except ValueError:
-        pass
-    # A date followed by something fromisoformat rejects ("2026-03-05 (reviewed)").
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None
-
-
-def _local_date(moment: datetime) -> date:
-    if moment.tzinfo is not None:
-        moment = moment.astimezone()
-    return moment.date()
 
 
 def age_days(mtime: float, updated: object = None, *, today: date | None = None) -> int:

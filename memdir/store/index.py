@@ -61,6 +61,11 @@ def local_links(line: str) -> list[str]:
     return targets
 
 
+def is_item(line: str) -> bool:
+    """Whether `line` is a Markdown list item (``- ``, ``* `` or ``+ ``)."""
+    return _ITEM.match(line) is not None
+
+
 def linked_files(text: str) -> set[str]:
     """Every memory file the index mentions."""
     found: set[str] = set()

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import InvalidMemoryError
 from ..types import MemoryType
+from .yamlblock import YamlBlockError, describe, load_block
 
 #: Lines of a file a scan reads: the frontmatter must close within them.
 HEADER_LINES = 30
@@ -23,13 +24,6 @@ HEADER_LINES = 30
 MAX_DESCRIPTION = 200
 MAX_NAME = 100
 CORE_KEYS = ("name", "description", "type")
-
-
-def _yaml() -> Any:
-    """PyYAML, imported on first use: most scans never need it (see `_flat_meta`)."""
-    import yaml
-
-    return yaml
 
 
 # A value YAML would turn into something other than a string (bool, null, number, date,
@@ -94,14 +88,13 @@ def split_frontmatter(text: str, *, max_lines: int | None = None) -> ParsedHead:
     body = "\n".join(lines[end + 1 :]).lstrip("\n")
     meta = _flat_meta(block, lenient=False)
     if meta is None:
-        yaml = _yaml()
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         try:
-            loaded = yaml.load("\n".join(block), Loader=loader)  # noqa: S506 - safe loader
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 2})" if mark is not None else ""
-            problem = f"frontmatter is not valid YAML{where}"
+            loaded = load_block("\n".join(block))
+        except YamlBlockError as exc:
+            where = f" (line {exc.line + 2})" if exc.line is not None else ""
+            problem = f"{exc.reason}{where}"
+            if not exc.reason.startswith("frontmatter is not valid YAML"):
+                return ParsedHead({}, body, problem)
             # Hand-written files often hold an unquoted colon in a description; reading is
             # lenient, so such a file still loads, and lint reports it.
             rough = _flat_meta(block, lenient=True)
@@ -112,15 +105,31 @@ def split_frontmatter(text: str, *, max_lines: int | None = None) -> ParsedHead:
             loaded = {}
         if not isinstance(loaded, dict):
             return ParsedHead({}, body, "frontmatter is not a mapping of keys to values")
-        meta = {str(k): v for k, v in loaded.items()}
+        meta = {k if isinstance(k, str) else describe(k): v for k, v in loaded.items()}
     return ParsedHead(meta, body, None)
 
 
+#: C0 and C1 control characters other than tab and newline: terminal escapes ride on them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """`text` with control characters (ESC, BEL, ...) replaced by U+FFFD.
+
+    Trigger: ``name: "\\e]0;PWNED\\a"`` in a file from a git pull. Why: printed as is, it
+    retitles the terminal or hides text. Outcome: names and descriptions never carry them.
+    """
+    return _CONTROL.sub("\ufffd", text)
+
+
 def text_field(meta: Mapping[str, Any], key: str) -> str | None:
-    """A frontmatter value that must be text, or None when missing or of another type."""
+    """A frontmatter value that must be text, or None when missing or of another type.
+
+    Control characters are replaced (see `strip_controls`); lint reports them.
+    """
     value = meta.get(key)
     if isinstance(value, str):
-        return value.strip()
+        return strip_controls(value.strip())
     return None
 
 
@@ -131,25 +140,79 @@ def field_problem(meta: Mapping[str, Any], key: str) -> str | None:
     value = meta[key]
     if not isinstance(value, str):
         shown = "yes/no" if isinstance(value, bool) else type(value).__name__
-        return f"is {shown} ({value!r}), not text; quote it"
+        return f"is {shown} ({describe(value)}), not text; quote it"
     if not value.strip():
         return "is empty"
     return None
 
 
-def updated_field(meta: Mapping[str, Any]) -> date | None:
-    """The frontmatter ``updated:`` date, whatever form YAML gave it."""
-    value = meta.get("updated")
+def parse_updated(value: object) -> date | None:
+    """The calendar date an ``updated:`` value names, or None when absent or unreadable.
+
+    The one reader of ``updated:``. PyYAML hands back a `date` for ``2026-03-05``, a
+    `datetime` for a full timestamp, and text for anything else (quoted values, impossible
+    dates, ``2026-03-05 (reviewed)``). A timestamp counts as the date written in its own
+    timezone: ``2026-03-05T23:30:00-09:00`` is March 5th, the day its writer meant, on
+    every machine (converting it to local time would make it the 6th in Europe).
+    """
+    if value is None or isinstance(value, bool):
+        return None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        pass
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def updated_field(meta: Mapping[str, Any]) -> date | None:
+    """The frontmatter ``updated:`` date of `meta` (see `parse_updated`)."""
+    return parse_updated(meta.get("updated"))
+
+
+def raw_type_text(value: object) -> str | None:
+    """The ``type:`` value as written, for messages: text as is, anything else described."""
+    if value is None:
+        return None
+    return strip_controls(value) if isinstance(value, str) else describe(value)
+
+
+_UPDATED_LINE = re.compile(r"^updated\s*:")
+
+
+def set_updated(text: str, day: date) -> str:
+    """`text` with its frontmatter ``updated:`` set to `day`; nothing else changes.
+
+    The block is edited as text, not re-rendered, so a person's quoting, key order and
+    comments survive. A text without a closed frontmatter block is returned unchanged
+    (validation refuses it).
+    """
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return text
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+    if end is None:
+        return text
+    stamp = f"updated: {day.isoformat()}"
+    for i in range(1, end):
+        if _UPDATED_LINE.match(lines[i]):
+            # A value continued on indented lines goes with it.
+            stop = i + 1
+            while stop < end and lines[stop][:1] in (" ", "\t"):
+                stop += 1
+            return "\n".join([*lines[:i], stamp, *lines[stop:]])
+    return "\n".join([*lines[:end], stamp, *lines[end:]])
 
 
 def validate_fields(

@@ -6,14 +6,16 @@ mtime and size lets an unchanged store be scanned with one ``stat`` per file.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..types import MemoryHeader, MemoryType, ScanProblem, ScanReport
 from . import cachefile
-from .memoryfile import HEADER_LINES, split_frontmatter, text_field, updated_field
+from .memoryfile import HEADER_LINES, raw_type_text, split_frontmatter, text_field, updated_field
 
 INDEX_NAME = "MEMORY.md"
 #: Files above this size are not memories (a memory is a paragraph or two): skipped.
@@ -26,7 +28,11 @@ _SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv"})
 
 
 def iter_markdown(root: Path) -> Iterator[os.DirEntry[str]]:
-    """Every ``*.md`` file below `root` except the index; hidden files and folders skipped."""
+    """Every ``*.md`` entry below `root` except the index; hidden files and folders skipped.
+
+    Symbolic links, FIFOs and sockets named ``*.md`` are yielded too (never followed or
+    opened here), so that the scan and lint report them instead of silently skipping them.
+    """
     stack = [str(root)]
     while stack:
         folder = stack.pop()
@@ -42,9 +48,7 @@ def iter_markdown(root: Path) -> Iterator[os.DirEntry[str]]:
                 if entry.is_dir(follow_symlinks=False):
                     if name not in _SKIP_DIRS:
                         stack.append(entry.path)
-                # A link is never followed: it could point anywhere (a teammate's push,
-                # a planted file), and reading through it would leak the target.
-                elif name.endswith(".md") and entry.is_file(follow_symlinks=False):
+                elif name.endswith(".md"):
                     if folder == str(root) and name == INDEX_NAME:
                         continue
                     yield entry
@@ -52,17 +56,75 @@ def iter_markdown(root: Path) -> Iterator[os.DirEntry[str]]:
                 continue
 
 
+def link_problem(path: Path | str, root: Path | str) -> str:
+    """Why a symbolic link in the memory folder is not read as a memory."""
+    try:
+        target = os.path.realpath(path, strict=True)
+    except OSError:
+        return "is a symbolic link that leads nowhere (dangling, or a loop); remove it"
+    real_root = os.path.realpath(root)
+    if os.path.commonpath([real_root, target]) != real_root:
+        return (
+            "is a symbolic link to a file outside the memory folder; memdir never reads "
+            "through it (it could expose any file): remove it"
+        )
+    return (
+        "is a symbolic link; memdir reads, writes and deletes only plain files, never "
+        "through a link: replace it with the file itself"
+    )
+
+
+_NOT_REGULAR = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFDIR: "a folder",
+}
+
+
 def read_memory_text(
     path: Path | str, *, size: int | None = None, limit: int | None = None
 ) -> tuple[str | None, str | None]:
-    """A memory file's text (its first `limit` bytes), or (None, why it cannot be one)."""
-    if size is not None and size > MAX_FILE_BYTES:
-        return None, f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for a memory"
+    """A memory file's text (its first `limit` bytes), or (None, why it cannot be one).
+
+    Never follows a symbolic link, never blocks on a FIFO, and never reads more than the
+    size limit of a memory. The reason is ``"gone"`` when the file does not exist.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read() if limit is None else handle.read(limit)
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None, "gone"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or os.path.islink(path):
+            return None, "is a symbolic link; memdir never reads through links"
+        return None, f"cannot read: {exc.strerror or exc}"
+    try:
+        st = os.fstat(fd)
+        kind = _NOT_REGULAR.get(stat.S_IFMT(st.st_mode))
+        if kind is not None or not stat.S_ISREG(st.st_mode):
+            return None, f"is {kind or 'not a regular file'}, not a memory file; remove it"
+        if st.st_size > MAX_FILE_BYTES:
+            return None, (
+                f"file is {st.st_size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for a memory"
+            )
+        want = MAX_FILE_BYTES + 1 if limit is None else min(limit, MAX_FILE_BYTES + 1)
+        chunks: list[bytes] = []
+        got = 0
+        while got < want:
+            chunk = os.read(fd, want - got)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        raw = b"".join(chunks)
     except OSError as exc:
         return None, f"cannot read: {exc.strerror or exc}"
+    finally:
+        os.close(fd)
+    if limit is None and len(raw) > MAX_FILE_BYTES:
+        return None, f"file is over the {MAX_FILE_BYTES:,}-byte limit for a memory"
     if b"\x00" in raw:
         return None, "binary file (contains NUL bytes); memories are Markdown text"
     try:
@@ -98,7 +160,7 @@ def parse_header(
         name=text_field(meta, "name") or Path(filename).stem,
         description=text_field(meta, "description") or "",
         type=MemoryType.parse(raw_type),
-        raw_type=str(raw_type) if raw_type is not None else None,
+        raw_type=raw_type_text(raw_type),
         mtime=mtime,
         size=size,
         updated=updated_field(meta),
@@ -245,9 +307,9 @@ def scan(root: Path, *, cache: HeaderCache | None = None, prefix: str = "") -> S
     prefix_len = len(root_text) + 1
     for entry in iter_markdown(root):
         try:
-            st = entry.stat()
+            st = entry.stat(follow_symlinks=False)
         except OSError as exc:
-            problems.append(ScanProblem(Path(entry.path), f"cannot stat: {exc.strerror}"))
+            problems.append(ScanProblem(Path(entry.path), f"cannot stat: {exc.strerror}", "file"))
             continue
         filename = prefix + entry.path[prefix_len:].replace(os.sep, "/")
         seen.add(filename)
@@ -263,9 +325,14 @@ def scan(root: Path, *, cache: HeaderCache | None = None, prefix: str = "") -> S
             )
         else:
             path = Path(entry.path)
-            head, reason = read_head(entry.path, size=st.st_size)
+            head: str | None
+            reason: str | None
+            if entry.is_symlink():
+                head, reason = None, link_problem(path, root)
+            else:
+                head, reason = read_head(entry.path, size=st.st_size)
             if head is None:
-                header, problem = None, ScanProblem(path, reason or "unreadable")
+                header, problem = None, ScanProblem(path, reason or "unreadable", "file")
             else:
                 header, problem = parse_header(
                     path, filename, head, mtime=st.st_mtime, size=st.st_size

@@ -43,7 +43,6 @@ from memdir.daemon.watcher import (
     FolderWatch,
     MemoryEventHandler,
     changed_paths,
-    validate_memory_file,
 )
 from memdir.extract import queue as queue_mod
 from memdir.fsio import atomic_write
@@ -159,16 +158,19 @@ def test_changed_paths_are_relative_and_skip_hidden_parts(tmp_path: Path) -> Non
 # -- validation and batches ---------------------------------------------------------------
 
 
-def test_validation_names_the_field(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.md"
+def test_the_daemon_checks_files_with_the_store_validator(
+    memory_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    watch = _watch(memory_dir)
+    watch.reconcile()
+    bad = memory_dir / "bad.md"
     bad.write_text("---\nname: Bad\ndescription: no\ntype: wrong\n---\nbody\n")
-    fields = dict(validate_memory_file(bad))
-    assert "yes/no" in fields["description"]
-    assert "'wrong'" in fields["type"]
-    unclosed = tmp_path / "unclosed.md"
-    unclosed.write_text("---\nname: x\n")
-    assert [f for f, _ in validate_memory_file(unclosed)] == ["frontmatter"]
-    assert validate_memory_file(write_memory(tmp_path, "good")) == []
+    with caplog.at_level(logging.WARNING, logger="memdir"):
+        watch.process_batch([FileModifiedEvent(str(bad))])
+    logged = caplog.text
+    assert "field 'description': description is yes/no" in logged
+    assert "field 'type': type 'wrong' is not one of" in logged
+    assert watch.last_batch is not None and watch.last_batch["invalid"] == 1
 
 
 def _watch(memory_dir: Path) -> FolderWatch:
@@ -231,10 +233,10 @@ def test_a_failing_batch_is_counted_and_the_watch_carries_on(
     watch = _watch(memory_dir)
     watch.reconcile()
 
-    def explode(*_a: Any) -> None:
+    def explode(*_a: Any, **_k: Any) -> None:
         raise OSError("disk on fire")
 
-    monkeypatch.setattr("memdir.daemon.watcher.sync_index", explode)
+    monkeypatch.setattr(watch.store, "sync_index", explode)
     with caplog.at_level(logging.ERROR, logger="memdir"):
         watch.process_batch([FileModifiedEvent(str(memory_dir / "a.md"))])
     snapshot = watch.counters.snapshot()
@@ -620,7 +622,7 @@ def test_transcript_folders_given_on_the_command_line_are_watched(
 def test_shared_store_reuses_its_scan_until_an_event_or_the_rescan_interval(
     memory_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import memdir.store.folder as store_module
+    import memdir.store.folderbase as store_module
     from memdir.daemon.watcher import SharedStore
 
     write_memory(memory_dir, "a", description="first")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import string
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from anthropic.lib.tools import BetaAbstractMemoryTool
 from memdir.extract.extractor import FileChange
 from memdir.extract.memory_tool import MemoryFolderTool
 from memdir.store.folder import MemoryDir
+from memdir.store.memoryfile import set_updated
 from tests.extract_helpers import FEEDBACK_TEXT, memory_text
 
 # Random-looking, so the detector does not take it for a placeholder.
@@ -44,7 +46,7 @@ def test_create_writes_a_valid_memory_and_its_index_line(
 ) -> None:
     outcome = create(tool, "/memories/real_database.md", FEEDBACK_TEXT)
     assert not outcome.is_error, outcome.text
-    assert (store.path / "real_database.md").read_text() == FEEDBACK_TEXT
+    assert (store.path / "real_database.md").read_text() == set_updated(FEEDBACK_TEXT, date.today())
     assert "](real_database.md)" in store.read_index()
     assert tool.changes == [FileChange("created", "real_database.md")]
     assert store.get("real_database").type == "feedback"

@@ -90,6 +90,10 @@ CASES: dict[str, tuple[dict[str, str | bytes], dict[str, str | bytes]]] = {
         {"m.md": memory(body="Traceback (most recent call last):\n  boom\n" + WHY_HOW)},
         GOOD,
     ),
+    "control-characters": (
+        {"m.md": memory(name='"Cutover \\e]0;PWNED\\a"')},
+        {"m.md": memory(name='"Cutover \\u00e9t\\u00e9"')},
+    ),
     "secret": (
         {"m.md": memory(body=f"CI uses {fake_key()} to push.\n" + WHY_HOW)},
         {"m.md": memory(body="CI reads its token from the secret store.\n" + WHY_HOW)},
@@ -141,7 +145,7 @@ def lint_case(tmp_path: Path, files: dict[str, str | bytes]) -> LintReport:
 
 
 def test_every_rule_has_a_case() -> None:
-    covered = set(CASES) | {"stale-reference"}
+    covered = set(CASES) | {"stale-reference", "index-stale-entry"}
     assert covered == set(RULES)
 
 
@@ -291,6 +295,26 @@ def test_huge_file_is_skipped_as_an_error(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(scan_mod, "MAX_FILE_BYTES", 100)
     report = lint_case(tmp_path, {"big.md": memory(body="x" * 200 + "\n" + WHY_HOW)})
     assert [p.rule for p in report.problems if p.file == "big.md"] == ["file-unreadable"]
+
+
+def test_a_generated_index_line_that_no_longer_matches_is_flagged(tmp_path: Path) -> None:
+    store = make_store(tmp_path / "mem", dict(GOOD))
+    hand = "- [Hand](hand.md) — my own words\n"
+    (store.path / "hand.md").write_text(memory(name="Hand", description="first words"))
+    store.index_path.write_text(store.read_index() + hand)
+    path = store.path / "cutover.md"
+    path.write_text(path.read_text().replace("on 2026-12-15", "on 2027-01-10", 1))
+    (store.path / "hand.md").write_text(memory(name="Hand", description="other words"))
+    report = lint(store, today=TODAY)
+    stale = [p for p in report.problems if p.rule == "index-stale-entry"]
+    assert [(p.file, p.severity) for p in stale] == [("MEMORY.md", "warning")]
+    assert "cutover.md" in stale[0].message and "--fix" in stale[0].message
+    store.sync_index()  # what `memory lint --fix` runs
+    text = store.read_index()
+    fresh = "- [Coinvault cutover](cutover.md) — New charges move from Paybridge to Coinvault on"
+    assert f"{fresh} 2027-01-10" in text
+    assert hand in text  # a line a person wrote is never flagged nor rewritten
+    assert "index-stale-entry" not in rules_of(lint(store, today=TODAY))
 
 
 def test_dead_link_message_says_when_fix_repairs_it(tmp_path: Path) -> None:

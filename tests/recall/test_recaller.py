@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import date
 from pathlib import Path
 
 import anthropic  # noqa: F401 - pay the SDK import here, not inside a timed budget
@@ -15,6 +16,7 @@ from memdir.recall.model_selector import MAX_TOKENS, SCHEMA
 from memdir.recall.recaller import MAX_BYTES, Recaller, read_capped
 from memdir.stats import Stats
 from memdir.store.folder import MemoryDir
+from memdir.store.memoryfile import set_updated
 from tests.fake_anthropic import FakeAnthropic
 
 TOPICS = {
@@ -39,7 +41,11 @@ def store(memory_dir: Path) -> MemoryDir:
             body=f"Body of {stem}.\n**Why:** reasons\n**How to apply:** always",
         )
         mtime = time.time() - (i * 3 + 2) * 86400
-        os.utime(memory_dir / f"{stem}.md", (mtime, mtime))
+        path = memory_dir / f"{stem}.md"
+        # Saving stamps `updated:` with today; make each memory as old as its mtime.
+        day = date.fromtimestamp(mtime)
+        path.write_text(set_updated(path.read_text(), day))
+        os.utime(path, (mtime, mtime))
     return s
 
 
@@ -77,8 +83,8 @@ def test_freshness_note_and_age(store: MemoryDir) -> None:
 
 
 def test_fresh_memory_has_no_note(store: MemoryDir, memory_dir: Path) -> None:
-    now = time.time()
-    os.utime(memory_dir / "deploy_freeze.md", (now, now))
+    path = memory_dir / "deploy_freeze.md"
+    path.write_text(set_updated(path.read_text(), date.today()))
     top = recaller(store).recall("production deploy freeze dates").memories[0]
     assert top.age_days == 0 and top.freshness == ""
 

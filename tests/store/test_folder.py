@@ -2,6 +2,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -112,7 +113,7 @@ def test_update_keeps_extra_keys(memory_dir: Path) -> None:
     store.update("Legacy", body="new body")
     memory = store.get("Legacy")
     assert memory.body.strip() == "new body"
-    assert memory.extra == {"owner": "kim", "custom": [1, 2]}
+    assert memory.extra == {"owner": "kim", "custom": [1, 2], "updated": date.today()}
 
 
 def test_delete_removes_file_and_index_line(memory_dir: Path) -> None:

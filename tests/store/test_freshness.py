@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
-from memdir.store.freshness import age_days, freshness_note, parse_updated
+from memdir.store.freshness import age_days, freshness_note
+from memdir.store.memoryfile import parse_updated
 
 TODAY = date(2026, 3, 20)
 
@@ -66,12 +68,34 @@ def test_parse_updated_normalises() -> None:
     assert parse_updated(False) is None  # PyYAML turns "no" into False
 
 
-def test_aware_timestamps_are_converted_to_local_time() -> None:
-    moment = datetime(2026, 3, 5, 23, 30, tzinfo=timezone(timedelta(hours=-8)))
-    assert parse_updated(moment) == moment.astimezone().date()
-    assert parse_updated("2026-03-05T23:30:00-08:00") == moment.astimezone().date()
-    utc = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
-    assert parse_updated("2026-03-05T12:00:00Z") == utc.astimezone().date()
+def test_aware_timestamps_count_as_the_date_written_in_their_own_timezone() -> None:
+    # 23:30 in Alaska on March 5th is March 6th in UTC and in Europe; the writer meant
+    # the 5th, and every command (list, recall, lint) must say the same on every machine.
+    moment = datetime(2026, 3, 5, 23, 30, tzinfo=timezone(timedelta(hours=-9)))
+    assert parse_updated(moment) == date(2026, 3, 5)
+    assert parse_updated("2026-03-05T23:30:00-09:00") == date(2026, 3, 5)
+    assert parse_updated("2026-03-05T00:30:00+14:00") == date(2026, 3, 5)
+    assert parse_updated("2026-03-05T12:00:00Z") == date(2026, 3, 5)
+
+
+def test_one_updated_parser_for_scan_store_and_lint(tmp_path: Path) -> None:
+    from memdir.lint.check import lint
+    from memdir.store.folder import MemoryDir
+
+    folder = tmp_path / "mem"
+    folder.mkdir()
+    (folder / "a.md").write_text(
+        "---\nname: A\ndescription: alaska note\ntype: user\n"
+        "updated: 2026-03-05T23:30:00-09:00\n---\nbody\n"
+    )
+    store = MemoryDir(folder)
+    store.sync_index()
+    (header,) = store.scan().memories
+    assert header.updated == date(2026, 3, 5)
+    assert store.get("A").updated == date(2026, 3, 5)
+    # lint reads the same date: "in the future" on the 4th, fine on the 5th.
+    assert [p.rule for p in lint(store, today=date(2026, 3, 4)).problems] == ["updated-invalid"]
+    assert lint(store, today=date(2026, 3, 5)).problems == ()
 
 
 def test_today_defaults_to_the_real_date() -> None:

@@ -77,3 +77,60 @@ def test_render_round_trip_keeps_extra_keys() -> None:
     assert parsed.meta["name"] == "Deploy freeze"
     assert list(parsed.meta)[:3] == ["name", "description", "type"]
     assert parsed.body.strip() == "Body line"
+
+
+# -- hostile frontmatter: a problem of that one file, never an exception ----------------
+
+
+def alias_bomb(key: str = "type") -> str:
+    """Nine nested anchors of ten aliases each: 10^9 strings once expanded."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 9):
+        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]")
+    lines.append(f"{key}: *a8")
+    return "---\nname: bomb\n" + "\n".join(lines) + "\n---\nbody\n"
+
+
+@pytest.mark.parametrize("key", ["type", "description"])
+def test_anchors_and_aliases_are_refused_before_anything_expands(key: str) -> None:
+    parsed = split_frontmatter(alias_bomb(key))
+    assert parsed.meta == {}
+    assert parsed.error is not None and "anchor" in parsed.error
+
+
+@pytest.mark.parametrize("value", ["2026-02-29", "0000-00-00", "2026-13-45T25:00:00"])
+def test_impossible_dates_stay_text_and_read_as_no_date(value: str) -> None:
+    parsed = split_frontmatter(f"---\nname: A\ndescription: d\ntype: user\nupdated: {value}\n---\n")
+    assert parsed.error is None
+    assert parsed.meta["updated"] == value
+    assert updated_field(parsed.meta) is None
+
+
+def test_deep_nesting_is_refused_not_a_recursion_error() -> None:
+    deep = (
+        "---\nname: A\nx: "
+        + "[" * 3000
+        + "]" * 3000
+        + "\ny:\n"
+        + "".join("  " * i + "- \n" for i in range(1, 200))
+    )
+    parsed = split_frontmatter(deep + "---\n")
+    assert parsed.meta.get("x") is None or isinstance(parsed.meta["x"], str)
+    nested = "---\n" + "".join(f"{'  ' * i}k{i}:\n" for i in range(60)) + "---\n"
+    result = split_frontmatter(nested)
+    assert result.error is not None and "nested" in result.error
+
+
+def test_non_scalar_values_are_described_never_stringified() -> None:
+    from memdir.store.memoryfile import field_problem, raw_type_text
+
+    meta = split_frontmatter("---\ntype: [1, 2, 3]\ndescription: {a: 1}\n---\n").meta
+    assert raw_type_text(meta["type"]) == "a list of 3 items"
+    assert field_problem(meta, "description") == "is dict (a dict of 1 items), not text; quote it"
+
+
+def test_control_characters_never_reach_names() -> None:
+    from memdir.store.memoryfile import text_field
+
+    meta = split_frontmatter('---\nname: "x\\e]0;PWNED\\a"\n---\n').meta
+    assert text_field(meta, "name") == "x\ufffd]0;PWNED\ufffd"

@@ -1,0 +1,427 @@
+"""The memory folder's locations, reading and index upkeep; `MemoryDir` adds the writes.
+
+Split from `memdir.store.folder` to keep each module to one concern: everything here
+reads, except the index sync (which only ever writes ``MEMORY.md``, under its lock).
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Self
+
+from ..errors import InvalidMemoryError, MemdirError, MemoryNotFoundError, StoreIOError
+from ..fsio import (
+    atomic_write,
+    confine,
+    confine_entry,
+    file_lock,
+    remove_stale_temp_files,
+)
+from ..paths import claude_memory_dir, folder_key, state_dir
+from ..types import Memory, MemoryHeader, MemoryType, ScanReport
+from . import index as index_mod
+from .content import check_name, slugify
+from .freshness import age_days
+from .indexsync import GeneratedLines, SyncResult, stale_lines, sync_text
+from .memoryfile import raw_type_text, split_frontmatter, text_field, updated_field, validate_fields
+from .scan import (
+    INDEX_NAME,
+    HeaderCache,
+    iter_markdown,
+    parse_header,
+    read_head,
+    drop_shadowed,
+    read_memory_text,
+    scan,
+)
+
+#: Called with the path of every file memdir writes or deletes (e.g. for mutual exclusion).
+WriteListener = Callable[[Path], None]
+
+
+def _relative_to(path: Path, root: Path) -> str | None:
+    try:
+        return Path(os.path.realpath(path.parent)).joinpath(path.name).relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
+class FolderBase:
+    """A folder of memory files plus its ``MEMORY.md`` index.
+
+    Opening a folder never writes; `init` creates it. All writes are atomic, confined to
+    the folder, and index edits hold an inter-process lock.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        state: Path | None = None,
+        listeners: list[WriteListener] | None = None,
+    ) -> None:
+        self.path = Path(os.path.abspath(Path(path).expanduser()))
+        self._state = state
+        self.listeners: list[WriteListener] = list(listeners or [])
+        self._cache: HeaderCache | None = None
+        self._team_cache: HeaderCache | None = None
+
+    def __repr__(self) -> str:
+        return f"MemoryDir({str(self.path)!r})"
+
+    @classmethod
+    def for_project(cls, start: Path | str, env: Mapping[str, str] | None = None) -> Self:
+        """The folder Claude Code uses for the project containing `start`."""
+        return cls(claude_memory_dir(start, env))
+
+    # -- locations -------------------------------------------------------------------
+
+    @property
+    def index_path(self) -> Path:
+        return self.path / INDEX_NAME
+
+    @property
+    def state_path(self) -> Path:
+        """memdir's state folder for this machine (never inside the memory folder)."""
+        if self._state is None:
+            self._state = state_dir()
+        return self._state
+
+    @property
+    def key(self) -> str:
+        return folder_key(self.path)
+
+    def _lock_path(self) -> Path:
+        return self.state_path / "locks" / f"{self.key}.index.lock"
+
+    def index_lock(self, timeout: float = 30.0) -> contextlib.AbstractContextManager[None]:
+        """The inter-process lock every index edit holds."""
+        return file_lock(self._lock_path(), timeout=timeout)
+
+    def exists(self) -> bool:
+        return self.path.is_dir()
+
+    def init(self) -> bool:
+        """Create the folder and an empty index; True when anything was created."""
+        created = False
+        if not self.path.is_dir():
+            self.path.mkdir(parents=True, exist_ok=True)
+            created = True
+        if not self.index_path.exists():
+            atomic_write(self.index_path, "")
+            created = True
+        return created
+
+    def resolve(self, relative: str) -> Path:
+        """The absolute path of a file inside the folder, refusing any escape.
+
+        ``team/...`` names a file of the team folder, which in-repo mode keeps elsewhere.
+        """
+        if relative.startswith("team/"):
+            elsewhere = self._in_repo_team()
+            if elsewhere is not None:
+                return confine(elsewhere, relative[5:])
+        return confine(self.path, relative)
+
+    def entry_path(self, relative: str) -> Path:
+        """Like `resolve`, for acting on the entry itself: the last component is not
+        resolved and no folder on the way may be a link (`memdir.fsio.confine_entry`)."""
+        if relative.startswith("team/"):
+            elsewhere = self._in_repo_team()
+            if elsewhere is not None:
+                return confine_entry(elsewhere, relative[5:])
+        return confine_entry(self.path, relative)
+
+    def _relative(self, target: Path) -> str:
+        """The file name of a resolved path, as scans give it (``team/...`` for the team)."""
+        real = Path(os.path.realpath(self.path))
+        if real == target or real in target.parents:
+            return target.relative_to(real).as_posix()
+        elsewhere = self._in_repo_team()
+        assert elsewhere is not None, target  # resolve() confines to one of the two
+        return "team/" + target.relative_to(os.path.realpath(elsewhere)).as_posix()
+
+    @property
+    def team_root(self) -> Path | None:
+        """The team folder shared with teammates (``team/`` or in-repo), if set up."""
+        from ..team.scope import team_root
+
+        return team_root(self.path, self.state_path)
+
+    def _in_repo_team(self) -> Path | None:
+        # Only the in-repo mode keeps the team folder outside this one; checked with one
+        # failed open of the state record when it is not set up.
+        if os.path.isdir(os.path.join(self.path, "team", ".git")):
+            return None
+        from ..team.scope import in_repo_root
+
+        return in_repo_root(self.path, self.state_path)
+
+    # -- reading ---------------------------------------------------------------------
+
+    def header_cache(self) -> HeaderCache:
+        if self._cache is None:
+            self._cache = HeaderCache(self.state_path / "cache" / f"{self.key}.headers.cache")
+        return self._cache
+
+    def scan(self, *, use_cache: bool = True) -> ScanReport:
+        """Headers of every memory, newest first, with the files that could not be read."""
+        if not self.path.is_dir():
+            return ScanReport(())
+        report = scan(self.path, cache=self.header_cache() if use_cache else None)
+        elsewhere = self._in_repo_team()
+        if elsewhere is None or not elsewhere.is_dir():
+            return report
+        if self._team_cache is None and use_cache:
+            self._team_cache = HeaderCache(self.state_path / "cache" / f"{self.key}.team.cache")
+        team = scan(elsewhere, cache=self._team_cache if use_cache else None, prefix="team/")
+        memories = sorted(
+            (*report.memories, *team.memories), key=lambda h: (-h.changed_at, h.filename)
+        )
+        return ScanReport(tuple(drop_shadowed(memories)), report.problems + team.problems)
+
+    def list(self, type: MemoryType | str | None = None) -> list[MemoryHeader]:
+        """Memories newest first, optionally of one type."""
+        wanted = MemoryType.parse(type) if type is not None else None
+        if type is not None and wanted is None:
+            validate_fields(name="x", description="x", type=str(type))
+        return [h for h in self.scan().memories if wanted is None or h.type == wanted]
+
+    def find(self, name: str) -> MemoryHeader:
+        """The memory called `name`: a file name, a relative path, a stem or a ``name:``.
+
+        Raises:
+            MemoryNotFoundError: nothing matches, or several memories share the name.
+        """
+        check_name(name) if "/" not in name else self.resolve(name)
+        wanted = name.strip()
+        headers = self.scan().memories
+        tests: tuple[Callable[[MemoryHeader], bool], ...] = (
+            lambda h: h.filename == wanted or h.filename == f"{wanted}.md",
+            lambda h: h.stem == wanted,
+            lambda h: h.name == wanted,
+            lambda h: h.name.lower() == wanted.lower() or h.stem.lower() == wanted.lower(),
+            lambda h: h.stem == slugify(wanted),
+        )
+        for test in tests:
+            hits = [h for h in headers if test(h)]
+            if len(hits) == 1:
+                return hits[0]
+            if len(hits) > 1:
+                names = ", ".join(h.filename for h in hits)
+                raise MemoryNotFoundError(
+                    f"{name!r} matches several memories ({names}); give the file name",
+                    path=self.path,
+                )
+        raise MemoryNotFoundError(
+            f"no memory named {name!r}; `memory list` shows them", path=self.path
+        )
+
+    def locate(self, name: str) -> str:
+        """The relative file of `name`, a memory or any file lint names (broken frontmatter,
+        binary, too big, a link, a FIFO): by memory name, file name or stem.
+
+        Raises:
+            MemoryNotFoundError: nothing matches, or several files do.
+        """
+        try:
+            return self.find(name).filename
+        except MemoryNotFoundError as exc:
+            wanted = name.strip().removesuffix(".md").lower()
+            root = Path(os.path.realpath(self.path))
+            hits = []
+            for problem in self.scan().problems:
+                relative = _relative_to(problem.path, root)
+                if relative is not None and relative.removesuffix(".md").lower() in (
+                    wanted,
+                    slugify(name),
+                ):
+                    hits.append(relative)
+            if len(hits) != 1:
+                raise exc
+            return hits[0]
+
+    def read_text(self, relative: str) -> str:
+        """The full text of one memory file, read without following links.
+
+        Raises:
+            MemoryNotFoundError: the file does not exist.
+            StoreIOError: it is not readable text (binary, too big, a link, a FIFO ...).
+        """
+        path = self.entry_path(relative)
+        text, reason = read_memory_text(path)
+        if text is None:
+            if reason == "gone":
+                raise MemoryNotFoundError("the memory file is gone", path=path)
+            raise StoreIOError(reason or "unreadable", path=path, field="file")
+        return text
+
+    def read(self, header_or_file: MemoryHeader | str) -> Memory:
+        """Read one memory in full (by header or relative file name).
+
+        Raises:
+            MemoryNotFoundError: the file does not exist (any more).
+            StoreIOError: it cannot be read as text.
+            InvalidMemoryError: its frontmatter does not parse.
+        """
+        filename = (
+            header_or_file.filename if isinstance(header_or_file, MemoryHeader) else header_or_file
+        )
+        path = self.entry_path(filename)
+        text = self.read_text(filename)
+        try:
+            st = path.stat(follow_symlinks=False)
+        except OSError as exc:
+            raise MemoryNotFoundError("the memory file is gone", path=path) from exc
+        parsed = split_frontmatter(text)
+        if parsed.error is not None:
+            raise InvalidMemoryError(parsed.error, path=path, field="frontmatter")
+        meta = parsed.meta
+        updated = updated_field(meta)
+        raw_type = meta.get("type")
+        return Memory(
+            name=text_field(meta, "name") or path.stem,
+            description=text_field(meta, "description") or "",
+            type=MemoryType.parse(raw_type),
+            body=parsed.body,
+            path=path,
+            filename=filename,
+            mtime=st.st_mtime,
+            age_days=age_days(st.st_mtime, updated),
+            raw_type=raw_type_text(raw_type),
+            updated=updated,
+            extra={k: v for k, v in meta.items() if k not in ("name", "description", "type")},
+        )
+
+    def get(self, name: str) -> Memory:
+        """Find and read a memory by name."""
+        return self.read(self.find(name))
+
+    def _header_for(self, path: Path, filename: str) -> MemoryHeader:
+        st = path.stat()
+        head, reason = read_head(path, size=st.st_size)
+        header, problem = parse_header(
+            path, filename, head or "", mtime=st.st_mtime, size=st.st_size
+        )
+        if header is None:
+            raise InvalidMemoryError(problem.reason if problem else str(reason), path=path)
+        return header
+
+    def _old_header(self, path: Path, filename: str) -> MemoryHeader | None:
+        try:
+            return self._header_for(path, filename)
+        except (OSError, MemdirError):
+            return None
+
+    # -- the index -------------------------------------------------------------------
+
+    def generated_lines(self) -> GeneratedLines:
+        """The record of the index lines memdir generated for this folder."""
+        return GeneratedLines(self.state_path / "index" / f"{self.key}.lines.json")
+
+    def _index_after(
+        self,
+        changed: Mapping[str, MemoryHeader | None],
+        *,
+        previous: Mapping[str, MemoryHeader | None] | None = None,
+    ) -> None:
+        """After a write or delete: the changed files' lines, plus any file a crash left
+        unindexed, and stale temporary files of dead writers removed."""
+        with self.index_lock():
+            remove_stale_temp_files(self.path)
+            current = self._read_index()
+            text = current
+            gone = [rel for rel, header in changed.items() if header is None]
+            removed = index_mod.remove_entries(text, gone) if gone else None
+            if removed is not None:
+                text = removed
+            generated = self.generated_lines()
+            generated.forget(gone)
+            written = [h for h in changed.values() if h is not None]
+            written += self._unindexed(text, skip=set(changed))
+            old = {k: v for k, v in (previous or {}).items() if v is not None}
+            text = sync_text(text, written, generated, previous=old, drop_dead=False).text
+            if text != current:
+                atomic_write(self.index_path, text)
+            generated.save()
+
+    def _unindexed(self, text: str, *, skip: set[str]) -> builtins.list[MemoryHeader]:
+        """Headers of memory files the index does not mention (left by a crash)."""
+        mentioned = index_mod.linked_files(text)
+        prefix = len(str(self.path)) + 1
+        found = []
+        for entry in iter_markdown(self.path):
+            relative = entry.path[prefix:].replace(os.sep, "/")
+            if relative in mentioned or relative in skip or entry.is_symlink():
+                continue
+            header = self._old_header(Path(entry.path), relative)
+            if header is not None:
+                found.append(header)
+        return found
+
+    def _read_index(self) -> str:
+        text, reason = read_memory_text(self.index_path)
+        if text is None:
+            if reason == "gone":
+                return ""
+            raise StoreIOError(f"cannot read the index: {reason}", path=self.index_path)
+        return text
+
+    def read_index(self) -> str:
+        """The raw text of ``MEMORY.md`` ("" when missing)."""
+        return self._read_index()
+
+    def sync_index(
+        self,
+        *,
+        dry_run: bool = False,
+        previous: Mapping[str, MemoryHeader] | None = None,
+        report: ScanReport | None = None,
+    ) -> SyncResult:
+        """Add missing entries, drop entries for deleted files and rewrite memdir's own
+        lines whose memory changed; lines people wrote are kept. Stale temporary files of
+        dead writers are removed. `previous` (the daemon's last scan) and `report` (a
+        fresh scan) are optional."""
+        report = report or self.scan()
+        root = Path(os.path.realpath(self.path))
+        unreadable = []
+        for problem in report.problems:
+            with contextlib.suppress(ValueError):
+                unreadable.append(Path(os.path.realpath(problem.path)).relative_to(root).as_posix())
+        with self.index_lock():
+            if not dry_run:
+                remove_stale_temp_files(self.path)
+            current = self._read_index()
+            generated = self.generated_lines()
+            result = sync_text(
+                current, report.memories, generated, existing=unreadable, previous=previous
+            )
+            if result.text != current and not dry_run:
+                atomic_write(self.index_path, result.text)
+            if not dry_run:
+                generated.save()
+        return result
+
+    def index_problems(self, *, style: bool = False) -> builtins.list[tuple[str, str]]:
+        """Drift of the index as (rule, message) pairs; `style` adds line and size checks."""
+        memories = self.scan().memories
+        present = {h.filename for h in memories}
+        text = self._read_index()
+        problems = index_mod.index_problems(text, present, self.index_path, style=style)
+        for number, filename in stale_lines(text, memories, self.generated_lines()):
+            problems.append(
+                (
+                    "index-stale-entry",
+                    f"line {number} is the entry memdir wrote for {filename}, whose name or "
+                    "description has changed since",
+                )
+            )
+        return problems
+
+    def load_index(self) -> index_mod.CappedIndex:
+        """The index as an agent should load it: capped, with a warning if cut."""
+        return index_mod.cap_index(self._read_index())
