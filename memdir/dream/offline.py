@@ -67,7 +67,7 @@ def _write(staged: MemoryDir, memory: Memory, *, body: str, extra: dict[str, Any
         name=memory.name, description=memory.description, type=kind, body=body, extra=extra
     )
     try:
-        staged.write_text(memory.filename, text)
+        staged.write_text(memory.filename, text, stamp=False)
     except MemdirError:
         return False
     return True

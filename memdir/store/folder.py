@@ -223,9 +223,12 @@ class MemoryDir(FolderBase):
             self._commit(relative, text, create_only=False, previous=previous)
         return SaveResult(self.read(relative), tuple(m for _r, m in derivable_content(body or "")))
 
-    def write_text(self, relative: str, text: str, *, create_only: bool = False) -> MemoryHeader:
+    def write_text(
+        self, relative: str, text: str, *, create_only: bool = False, stamp: bool = True
+    ) -> MemoryHeader:
         """Write a whole memory file as given, after validation, with ``updated:`` set to
-        today; used by editors and tools.
+        today; used by editors and tools. `stamp=False` keeps the text's own ``updated:``
+        (consolidation rewrites a memory without making it new).
 
         Raises:
             InvalidMemoryError: the text lacks valid frontmatter in the taxonomy.
@@ -233,7 +236,9 @@ class MemoryDir(FolderBase):
             MemoryExistsError: `create_only` and the file exists.
         """
         target = self._entry(relative)
-        text = set_updated(text.replace("\r\n", "\n"), date.today())
+        text = text.replace("\r\n", "\n")
+        if stamp:
+            text = set_updated(text, date.today())
         refuse_invalid(text, path=target)
         with self._file_lock(relative):
             previous = None if create_only else self._old_header(target, relative)

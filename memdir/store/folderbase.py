@@ -31,10 +31,10 @@ from .memoryfile import raw_type_text, split_frontmatter, text_field, updated_fi
 from .scan import (
     INDEX_NAME,
     HeaderCache,
+    drop_shadowed,
     iter_markdown,
     parse_header,
     read_head,
-    drop_shadowed,
     read_memory_text,
     scan,
 )

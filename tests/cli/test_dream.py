@@ -67,7 +67,7 @@ def test_a_held_plan_exits_1_and_allow_loss_applies_that_plan(
     project.mkdir()
     for n in range(5):  # 5 of 16 memories name only files that are gone: over 10 %
         body = f"The importer lives in `src/importer_{n}.py`."
-        store.write_text(f"old_{n}.md", memory_text(f"old {n}", body=body, extra=OLD))
+        store.write_text(f"old_{n}.md", memory_text(f"old {n}", body=body, extra=OLD), stamp=False)
     before = folder_bytes(store.path)
 
     held = dream(runner, store, "--apply", "--offline", "--project", str(project))

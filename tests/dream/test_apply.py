@@ -48,7 +48,7 @@ def _dated_folder(store: MemoryDir, count: int = 12) -> None:
     for topic in TOPICS[:count]:
         body = f"The {topic} migration starts next Thursday.\n**Why:** x.\n**How to apply:** y."
         store.write_text(
-            f"{topic}.md", memory_text(topic, body=body, extra="updated: 2026-03-02\n")
+            f"{topic}.md", memory_text(topic, body=body, extra="updated: 2026-03-02\n"), stamp=False
         )
 
 

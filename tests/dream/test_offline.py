@@ -82,7 +82,9 @@ def store(memory_dir: Path) -> MemoryDir:
 
 def test_the_pass_merges_dates_and_keeps_ages(store: MemoryDir) -> None:
     make_folder(store, 5)
-    store.write_text("freeze.md", memory_text("freeze", body=BODY, extra="updated: 2026-03-02\n"))
+    store.write_text(
+        "freeze.md", memory_text("freeze", body=BODY, extra="updated: 2026-03-02\n"), stamp=False
+    )
     store.write_text(
         "freeze_again.md",
         memory_text(
@@ -90,6 +92,7 @@ def test_the_pass_merges_dates_and_keeps_ages(store: MemoryDir) -> None:
             body=BODY + "\nThe freeze ends next week.",
             extra="updated: 2026-03-04\n",
         ),
+        stamp=False,
     )
 
     run = consolidate(store, apply=True, offline=True)
@@ -113,11 +116,14 @@ def test_stale_project_memories_are_retired_and_others_flagged(
     (project / "src" / "kept.py").write_text("def still_here():\n    pass\n")
     make_folder(store, 20)
     gone = "The loader lives in `src/old_loader.py` and `parse_legacy()` reads it."
-    store.write_text("old.md", memory_text("old", body=gone, extra="updated: 2025-01-01\n"))
+    store.write_text(
+        "old.md", memory_text("old", body=gone, extra="updated: 2025-01-01\n"), stamp=False
+    )
     store.write_text("new.md", memory_text("new", body=gone.replace("loader", "reader")))
     store.write_text(
         "pref.md",
         memory_text("pref", type_="user", body="I wrote " + gone, extra="updated: 2025-01-01\n"),
+        stamp=False,
     )
     store.write_text("ok.md", memory_text("ok", body="See `src/kept.py` and `still_here()`."))
 
