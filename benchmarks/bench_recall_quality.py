@@ -134,11 +134,12 @@ class PlainBM25:
         return [headers[i] for _, i in scores[:5]]
 
 
-def offline(config: SelectorConfig | None = None) -> Ranker:
+def offline(config: SelectorConfig | None = None, *, fill: bool = False) -> Ranker:
+    """The selector as a ranker; with `fill`, the fill-to-k mode (`--limit 5`)."""
     selector = OfflineSelector(config)
 
     def run(query: str, headers: Sequence[MemoryHeader]) -> list[MemoryHeader]:
-        return [s.header for s in selector.rank(query, headers, limit=5)]
+        return [s.header for s in selector.rank(query, headers, limit=5, fill=fill)]
 
     return run
 
@@ -212,12 +213,12 @@ def small_stores(
 
 def print_table(rows: list[tuple[str, str, Result]]) -> None:
     print(
-        f"{'ranker':<26}{'split':<9}{'n':>5}{'recall@5':>10}{'hit@5':>8}{'MRR':>7}"
+        f"{'ranker':<28}{'split':<9}{'n':>5}{'recall@5':>10}{'hit@5':>8}{'MRR':>7}"
         f"{'prec':>7}{'empty-ok':>10}{'silent':>8}"
     )
     for name, split, r in rows:
         print(
-            f"{name:<26}{split:<9}{r.answered:>5}{r.recall:>10.3f}{r.hit:>8.3f}{r.mrr:>7.3f}"
+            f"{name:<28}{split:<9}{r.answered:>5}{r.recall:>10.3f}{r.hit:>8.3f}{r.mrr:>7.3f}"
             f"{r.precision:>7.3f}{r.empty_ok:>7.3f} ({r.unanswerable:>2}){r.silent:>6.3f}"
         )
 
@@ -333,6 +334,7 @@ def main() -> None:
     rankers: list[tuple[str, Ranker]] = [
         ("plain BM25 (baseline)", PlainBM25()),
         ("OfflineSelector", offline()),
+        ("OfflineSelector, fill to 5", offline(fill=True)),
     ]
     if args.ablation:
         base = SelectorConfig()
@@ -344,7 +346,9 @@ def main() -> None:
             "- prefix match": replace(base, prefix_weight=0.0),
             "- suffix match": replace(base, suffix_weight=0.0),
             "- compounds": replace(base, compounds=False),
-            "- threshold": replace(base, min_score=0.0, min_score_single=0.0, relative_cutoff=0.0),
+            "- threshold": replace(
+                base, min_score=0.0, min_score_single=0.0, relative_cutoff=0.0, lone_floor=0.0
+            ),
         }
         rankers += [(name, offline(cfg)) for name, cfg in variants.items()]
     rows = []
@@ -355,7 +359,7 @@ def main() -> None:
     print("\nThe same queries, each against a store of 20 memories (its relevant ones + random):")
     small = small_stores(headers)
     rows = []
-    for name, ranker in rankers[:2]:
+    for name, ranker in rankers[:3]:
         for split, subset in by_split(queries):
             rows.append((name, split, evaluate(ranker, headers, subset, small)))
     print_table(rows)

@@ -33,7 +33,8 @@ def render_human(result: RecallResult, *, explain: bool) -> str:
     for m in result.memories:
         h = m.header
         kind = h.type.value if h.type else "untyped"
-        lines += ["", f"== {h.name}  [{kind}]  {age_label(m.age_days)}  {h.path}"]
+        weak = "  (weaker match)" if m.low_confidence else ""
+        lines += ["", f"== {h.name}  [{kind}]  {age_label(m.age_days)}  {h.path}{weak}"]
         if explain and m.why:
             lines.append(f"   why: {m.why}")
         if m.freshness:
@@ -63,6 +64,11 @@ def render_human(result: RecallResult, *, explain: bool) -> str:
     help="Project to check named files against. Default: the git root here, if any.",
 )
 @click.option("--no-verify", is_flag=True, help="Do not check files and names against the project.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 50),
+    help="Return up to this many, weaker matches marked as such (default: only clear ones).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--no-daemon", is_flag=True, help="Do the work here even if `memory watch` runs.")
 @pass_store
@@ -75,6 +81,7 @@ def recall(
     explain: bool,
     project: Path | None,
     no_verify: bool,
+    limit: int | None,
     as_json: bool,
     no_daemon: bool,
 ) -> None:
@@ -98,6 +105,7 @@ def recall(
         tools=[t.strip() for t in tools.split(",") if t.strip()],
         offline=offline,
         project_root=verification_root(project=project, verify=not no_verify),
+        limit=limit,
         use_daemon=not no_daemon,
     )
     if as_json:

@@ -13,7 +13,7 @@ Protocol: the client sends one JSON object on one line; the daemon answers with 
 JSON object on one line and closes the connection. Requests are ``{"op": "ping"}``,
 ``{"op": "stats"}``, ``{"op": "extract", "transcript", "session_id", "wait_for_text"}``
 and ``{"op": "recall", "query", "session_id", "tools", "offline",
-"project_root"[, "mark_surfaced"]}``; answers carry ``"ok": true`` (a recall's answer
+"project_root"[, "mark_surfaced"][, "limit"]}``; answers carry ``"ok": true`` (a recall's answer
 ``"result"`` is `RecallResult.to_json`) or ``"ok": false, "error": "..."``.
 """
 
@@ -196,6 +196,7 @@ def daemon_recall(
     project_root: Path | None = None,
     state_dir: Path | None = None,
     mark_surfaced: bool = True,
+    limit: int | None = None,
     connect_timeout: float = 0.01,
     timeout: float = 5.0,
 ) -> RecallResult | None:
@@ -218,6 +219,8 @@ def daemon_recall(
     }
     if not mark_surfaced:
         payload["mark_surfaced"] = False
+    if limit is not None:
+        payload["limit"] = limit
     answer = request(path, payload, connect_timeout=connect_timeout, timeout=timeout)
     if answer is None or answer.get("ok") is not True or not isinstance(answer.get("result"), dict):
         return None
@@ -239,12 +242,13 @@ def recall(
     offline: bool = False,
     project_root: Path | None = None,
     mark_surfaced: bool = True,
+    limit: int | None = None,
     use_daemon: bool = True,
 ) -> RecallResult:
     """Recall for `query`: by the folder's daemon when one answers, else in this process.
 
     `project_root` is what named files are checked against (see
-    `memdir.paths.verification_root`); `mark_surfaced` as in `Recaller.recall`.
+    `memdir.paths.verification_root`); `mark_surfaced` and `limit` as in `Recaller.recall`.
     """
     if use_daemon:
         result = daemon_recall(
@@ -256,6 +260,7 @@ def recall(
             project_root=project_root,
             state_dir=state_dir,
             mark_surfaced=mark_surfaced,
+            limit=limit,
         )
         if result is not None:
             return result
@@ -265,7 +270,12 @@ def recall(
 
     recaller = Recaller(MemoryDir(memory_dir, state=state_dir), project_root=project_root)
     return recaller.recall(
-        query, session_id=session_id, tools=tools, offline=offline, mark_surfaced=mark_surfaced
+        query,
+        session_id=session_id,
+        tools=tools,
+        offline=offline,
+        mark_surfaced=mark_surfaced,
+        limit=limit,
     )
 
 

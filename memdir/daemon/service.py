@@ -284,6 +284,9 @@ class WatchDaemon:
             return {"ok": False, "error": "'tools' must be a list of names"}
         if root is not None and not isinstance(root, str):
             return {"ok": False, "error": "'project_root' must be a path or null"}
+        limit = request.get("limit")
+        if limit is not None and (type(limit) is not int or limit < 1):
+            return {"ok": False, "error": "'limit' must be a positive whole number or null"}
         self._idle.prompt_seen()
         recaller = watch.recallers.get(Path(root) if root else None)
         result = recaller.recall(
@@ -292,6 +295,7 @@ class WatchDaemon:
             tools=tools,
             offline=bool(request.get("offline")),
             mark_surfaced=request.get("mark_surfaced", True) is not False,
+            limit=limit,
         )
         # Counted in memory only: a status-file write here would slow every answer.
         self.counters.add(recalls=1, persist=False)

@@ -80,10 +80,15 @@ class MemdirTools:
         # same memory before either marks it, so recalls take turns.
         self._recall_lock = threading.Lock()
 
-    def recall(self, query: str) -> ToolOutput:
-        """The memories that clearly help with `query`, rendered and as data."""
+    def recall(self, query: str, limit: int | None = None) -> ToolOutput:
+        """The memories that clearly help with `query`, rendered and as data.
+
+        With `limit`, up to that many, the weaker ones marked as such.
+        """
         with self._recall_lock:
-            result = self.recaller.recall(query, session_id=self.session_id, offline=self.offline)
+            result = self.recaller.recall(
+                query, session_id=self.session_id, offline=self.offline, limit=limit
+            )
         data = {**result.to_json(), "query": query, "skipped": result.skipped}
         text = result.render()
         if not text:
@@ -188,12 +193,21 @@ def build_server(tools: MemdirTools) -> "MCPServer[Any]":
     @server.tool(annotations=read_only)
     def recall(
         query: Annotated[str, Field(description="The user's request or topic, in plain words.")],
+        limit: Annotated[
+            int | None,
+            Field(
+                description="Return up to this many, weaker matches marked as such. "
+                "Default: only the memories that clearly help (at most 5).",
+                ge=1,
+                le=50,
+            ),
+        ] = None,
     ) -> CallToolResult:
         """Recall the few saved memories that clearly help with this request.
 
         Memories already shown in this session are not shown again.
         """
-        return tool_result(lambda: tools.recall(query))
+        return tool_result(lambda: tools.recall(query, limit))
 
     @server.tool(annotations=ToolAnnotations(destructive_hint=False, open_world_hint=False))
     def remember(

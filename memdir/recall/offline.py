@@ -26,10 +26,17 @@ were also present, so a word shared by every memory of a tiny store still counts
 A memory is returned when it clears two bars (values in `SelectorConfig`): an absolute
 score, higher for a memory matching a single query word than for one matching two or
 more (one shared word is weak evidence, two independent ones are strong), and a share
-of the best memory's score (what trails far behind the leader is mostly noise riding on
-one common word). The values were chosen on the tuning half of
+of the best score in the whole store (what trails far behind the leader is mostly noise
+riding on one common word). The share grows with the store's size: among 20 memories
+few share a word with a query by chance, so a trailing match is more often the right
+one than among 2,000. Memories a session already saw are scored too and only then left
+out, so the bar for a query does not sink as a session goes on: asking the same thing
+twice brings nothing weaker the second time. When nothing clears the bars, the memories
+close to a best score that reaches a lower floor are returned (a single shared word is
+often the whole answer in a small store). The values were chosen on the tuning half of
 ``benchmarks/recall_quality`` and checked on the held-out half;
-``benchmarks/bench_recall_quality.py`` prints both.
+``benchmarks/bench_recall_quality.py`` prints both, for the full store and for stores
+of 20.
 """
 
 from __future__ import annotations
@@ -38,13 +45,14 @@ import heapq
 import math
 import threading
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 
 from ..types import MemoryHeader
 from ._postings import Documents, Key
+from ._vocab import STOP_WORDS
 from .tokenize import WORD_RE, Tokenizer, is_selectable_query
 
 __all__ = ["CacheInfo", "OfflineSelector", "Scored", "SelectorConfig"]
@@ -54,11 +62,16 @@ _MIN_PREFIX = 4
 
 @dataclass(frozen=True, slots=True)
 class Scored:
-    """One ranked memory: its header, its score and the stored terms that matched."""
+    """One ranked memory: its header, its score and the stored terms that matched.
+
+    `confident` is False for a memory below the cut-off, returned only to fill up to
+    the number a caller asked for.
+    """
 
     header: MemoryHeader
     score: float
     matched_terms: tuple[str, ...]
+    confident: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +104,9 @@ class SelectorConfig:
     background: int = 50
     min_score: float = 0.55
     min_score_single: float = 0.9
-    relative_cutoff: float = 0.5
+    relative_cutoff: float = 0.75
+    lone_floor: float = 0.55
+    lone_share: float = 0.8
 
 
 class OfflineSelector:
@@ -116,34 +131,70 @@ class OfflineSelector:
     # -- public API ---------------------------------------------------------------
 
     def rank(
-        self, query: str, candidates: Sequence[MemoryHeader], *, limit: int = 5
+        self,
+        query: str,
+        candidates: Sequence[MemoryHeader],
+        *,
+        limit: int = 5,
+        exclude: Collection[str] = (),
+        fill: bool = False,
     ) -> list[Scored]:
         """The memories that match `query` well, best first, at most `limit`.
 
+        `exclude` holds the paths of memories a session already saw: they are scored
+        with the rest, so the bar a memory must clear for a query stays where it was
+        however many memories the session has seen, but they are never returned. With
+        `fill`, memories below the bar that share a term with the query make up the
+        `limit`, marked not `confident`.
+
         Returns an empty list for one-word queries, queries of stop words only, and
-        when nothing clears the threshold (see the module docstring). Equal scores are
-        ordered newest first, then by filename.
+        (without `fill`) when nothing clears the bar (see the module docstring). Equal
+        scores are ordered newest first, then by filename.
         """
         if limit <= 0 or not candidates or not is_selectable_query(query):
             return []
-        cfg = self.config
         with self._lock:
             keys, scores, concepts = self._score(query, candidates)
             if not scores:
                 return []
-            floor = max(cfg.relative_cutoff * max(scores.values()), cfg.min_score)
-            passing = {k for k, score in scores.items() if score >= floor}
             first: dict[Key, int] = {}
             for i, key in enumerate(keys):
-                if key in passing:
+                if key in scores:
                     first.setdefault(key, i)
-            kept = []
-            for key, i in first.items():
-                terms = self._matched(key, concepts)
-                if len(terms) > 1 or scores[key] >= cfg.min_score_single:
-                    kept.append(Scored(candidates[i], round(scores[key], 6), terms))
-        kept.sort(key=lambda r: (-r.score, -_changed_at(r.header), r.header.filename))
+            matched = {key: self._matched(key, concepts) for key in first}
+        passing = self._passing(scores, matched, len(candidates))
+        kept = []
+        for key, i in first.items():
+            header = candidates[i]
+            if exclude and str(header.path) in exclude:
+                continue
+            sure = key in passing
+            if sure or fill:
+                kept.append(Scored(header, round(scores[key], 6), matched[key], sure))
+        kept.sort(
+            key=lambda r: (not r.confident, -r.score, -_changed_at(r.header), r.header.filename)
+        )
         return kept[:limit]
+
+    def _passing(
+        self, scores: dict[Key, float], matched: dict[Key, tuple[str, ...]], size: int
+    ) -> set[Key]:
+        """The memories that clear the bar for this query (see the module docstring)."""
+        cfg = self.config
+        best = max(scores.values())
+        share = cfg.relative_cutoff * size / (size + cfg.background)
+        bar = max(share * best, cfg.min_score)
+        passing = {
+            key
+            for key, score in scores.items()
+            if score >= bar and (len(matched[key]) > 1 or score >= cfg.min_score_single)
+        }
+        if not passing and best >= cfg.lone_floor:
+            # One memory leading alone on a single shared word: in a small store that is
+            # usually the answer, and returning one memory costs little precision.
+            close = max(cfg.lone_floor, cfg.lone_share * best)
+            passing = {key for key, score in scores.items() if score >= close}
+        return passing
 
     def prefilter(
         self, query: str, candidates: Sequence[MemoryHeader], *, limit: int = 200
@@ -258,22 +309,36 @@ class OfflineSelector:
         if len(word) < _MIN_PREFIX:
             return sorted(found.items())
         vocab, backwards = self._index.sorted_vocab()
+        # Only whole words are joined: "imports" finds "goimports" and "heat" finds
+        # "heatpump", but "late" must not find "latency" ("ncy" is no word).
+        whole = self._is_word
         if cfg.prefix_weight > 0:
             at = bisect_left(vocab, word)
             while at < len(vocab) and vocab[at].startswith(word):
-                found.setdefault(vocab[at], cfg.prefix_weight)
+                if whole(vocab[at][len(word) :]):
+                    found.setdefault(vocab[at], cfg.prefix_weight)
                 at += 1
             for cut in range(_MIN_PREFIX, len(word)):
-                if word[:cut] in self._index.postings:
+                if word[:cut] in self._index.postings and whole(word[cut:]):
                     found.setdefault(word[:cut], cfg.prefix_weight)
         if cfg.suffix_weight > 0:
             # Tool and product names glue words together: "goimports", "testcontainers".
             key = word[::-1]
             at = bisect_left(backwards, key)
             while at < len(backwards) and backwards[at].startswith(key):
-                found.setdefault(backwards[at][::-1], cfg.suffix_weight)
+                term = backwards[at][::-1]
+                if whole(term[: len(term) - len(word)]):
+                    found.setdefault(term, cfg.suffix_weight)
                 at += 1
         return sorted(found.items())
+
+    def _is_word(self, part: str) -> bool:
+        """True when `part`, left over from a compound, is a word in its own right."""
+        if len(part) < 2:
+            return False
+        if part in STOP_WORDS or part in self._index.postings:
+            return True
+        return any(t in self._index.postings for t in self._tokenizer.word(part))
 
     def _compounds(self, query: str, words: list[str]) -> list[str]:
         """Stored terms spelled as two adjacent query words ("heat pump" -> "heatpump")."""

@@ -117,8 +117,18 @@ class Recaller:
         offline: bool = False,
         budget_s: float = DEFAULT_BUDGET_S,
         mark_surfaced: bool = True,
+        limit: int | None = None,
     ) -> RecallResult:
-        """The at most five memories that will clearly help with `query`."""
+        """The at most five memories that will clearly help with `query`.
+
+        With `limit`, up to that many: the memories that clear the cut-off first, then
+        the best of the rest, marked `low_confidence` (for callers that want exactly k).
+
+        Raises:
+            ValueError: `limit` is below 1.
+        """
+        if limit is not None and limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
         started = time.monotonic()
         use_model = not offline and self.model is not None
         selector = "llm" if use_model else "offline"
@@ -133,11 +143,13 @@ class Recaller:
             )
         report = self.store.scan()
         session = self.sessions.get(session_id)
-        candidates = [h for h in report.memories if str(h.path) not in session.surfaced]
+        seen = session.surfaced
+        candidates = [h for h in report.memories if str(h.path) not in seen]
         if session_id and session.bytes_left <= 0:
             return RecallResult(query, selector, reason, (), skipped="session byte budget used up")
         why: dict[str, str] = {}
         chosen: list[MemoryHeader] = []
+        weak: set[str] = set()
         if use_model and candidates:
             assert self.model is not None
             from .model_selector import MAX_CANDIDATES, select_with_model
@@ -153,14 +165,31 @@ class Recaller:
                 selector = "offline"
                 reason = f"model call failed ({exc.kind}): {exc.message}"
                 self.stats.bump(recall_fallbacks=1)
-        if selector == "offline":
-            for scored in self.selector.rank(query, candidates, limit=MAX_SELECTED):
+        wanted = limit if limit is not None else MAX_SELECTED
+        if selector == "offline" or len(chosen) < wanted and limit is not None:
+            # Every memory is scored, the session's ones too, so the bar stays put for a
+            # query however much the session has seen; those are then left out.
+            taken = seen | {str(h.path) for h in chosen}
+            ranked = self.selector.rank(
+                query,
+                report.memories,
+                limit=wanted - len(chosen),
+                exclude=taken,
+                fill=limit is not None,
+            )
+            for scored in ranked:
                 chosen.append(scored.header)
-                why[scored.header.filename] = (
-                    f"score {scored.score:.2f}; matched: {', '.join(scored.matched_terms)}"
-                )
+                terms = ", ".join(scored.matched_terms)
+                if scored.confident and selector == "offline":
+                    why[scored.header.filename] = f"score {scored.score:.2f}; matched: {terms}"
+                else:
+                    weak.add(scored.header.filename)
+                    why[scored.header.filename] = (
+                        f"a weaker match, to fill up to {wanted} (score {scored.score:.2f}; "
+                        f"matched: {terms})"
+                    )
         self.selector.save_cache()
-        memories = self._read(chosen, why, session.bytes_left if session_id else None)
+        memories = self._read(chosen, why, weak, session.bytes_left if session_id else None)
         if mark_surfaced and session_id:
             self.mark_surfaced(session_id, memories)
         # One appended line, so consolidation can replay what recall used to find.
@@ -171,7 +200,11 @@ class Recaller:
         return RecallResult(query, selector, reason, tuple(memories))
 
     def _read(
-        self, chosen: Sequence[MemoryHeader], why: dict[str, str], bytes_left: int | None
+        self,
+        chosen: Sequence[MemoryHeader],
+        why: dict[str, str],
+        weak: set[str],
+        bytes_left: int | None,
     ) -> list[RecalledMemory]:
         read: list[tuple[MemoryHeader, str, bool]] = []
         used = 0
@@ -199,6 +232,7 @@ class Recaller:
                     content=content,
                     truncated=truncated,
                     why=why.get(header.filename, ""),
+                    low_confidence=header.filename in weak,
                     references=tuple(references),
                     author=authors.get(header.filename.removeprefix("team/"))
                     if header.source == "team"

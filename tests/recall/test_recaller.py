@@ -269,3 +269,60 @@ def test_recall_block_states_verification_next_to_the_memory() -> None:
     data = result.to_json()["memories"][0]["references"]
     expected = {"text": "calc_late_fee", "kind": "identifier", "status": "missing", "hint": None}
     assert expected in data
+
+
+def _session_store(memory_dir: Path) -> MemoryDir:
+    """One strong match for the query, two weaker ones, and 200 unrelated notes."""
+    s = MemoryDir(memory_dir)
+    s.save(
+        name="Ledger latency dashboard",
+        description="Grafana dashboard for ledger latency, error rates and queue depth",
+        type="reference",
+        body="Board: grafana.example.com/d/ledger",
+    )
+    for name, description in (
+        ("Ledger owners", "Who reviews ledger code changes"),
+        ("Error budget", "Monthly error budget policy for the payments team"),
+    ):
+        s.save(name=name, description=description, type="project", body="Notes.")
+    for i in range(200):
+        s.save(
+            name=f"Garden note {i}",
+            description=f"Gardening note {i} about tomatoes, roses and compost",
+            type="user",
+            body="Nothing about work.",
+        )
+    return s
+
+
+def test_the_same_prompt_twice_in_a_session_brings_nothing_weak(memory_dir: Path) -> None:
+    store = _session_store(memory_dir)
+    query = "where is the grafana dashboard for ledger latency and error rates"
+    first = Recaller(store).recall(query, session_id="s1", offline=True)
+    assert [m.header.filename for m in first.memories] == ["ledger_latency_dashboard.md"]
+    # The weaker memories share a word or two with the query; they did not clear the bar
+    # the first time, and the bar does not sink because the best one was already shown.
+    weaker = Recaller(store).recall(query, offline=True, limit=3)
+    assert {m.header.filename for m in weaker.memories if m.low_confidence} == {
+        "ledger_owners.md",
+        "error_budget.md",
+    }
+    again = Recaller(store).recall(query, session_id="s1", offline=True)
+    assert again.memories == ()
+
+
+def test_limit_fills_up_with_weaker_matches_marked_as_such(store: MemoryDir) -> None:
+    query = "which grafana board shows payment latency"
+    precise = Recaller(store).recall(query, offline=True)
+    filled = Recaller(store).recall(query, offline=True, limit=4)
+    sure = [m for m in filled.memories if not m.low_confidence]
+    assert [m.header.filename for m in sure] == [m.header.filename for m in precise.memories]
+    assert len(filled.memories) > len(precise.memories)
+    weak = [m for m in filled.memories if m.low_confidence]
+    assert weak and all(m.why.startswith("a weaker match") for m in weak)
+    assert "a weaker match; file" in filled.render()
+    assert [m["low_confidence"] for m in filled.to_json()["memories"]] == [
+        m.low_confidence for m in filled.memories
+    ]
+    with pytest.raises(ValueError):
+        Recaller(store).recall(query, offline=True, limit=0)
