@@ -13,6 +13,7 @@ Nothing here is inside the memory folder: Claude Code's folder holds only memori
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import time
@@ -89,6 +90,21 @@ class DreamFiles:
             return sorted(p.name for p in (self.root / "runs").iterdir() if p.is_dir())
         except OSError:
             return []
+
+
+def tidy(files: DreamFiles, *, keep_staging: str | None = None) -> None:
+    """Remove staging copies left by killed runs (all but `keep_staging`) and the
+    before/after copies of all but the newest `KEEP_RUNS` runs; run records and the
+    archive are kept, so nothing a run retired is ever lost."""
+    import shutil
+
+    with contextlib.suppress(OSError):
+        for path in (files.root / "staging").iterdir():
+            if path.name != keep_staging:
+                shutil.rmtree(path, ignore_errors=True)
+    for run_id in files.run_ids()[:-KEEP_RUNS]:
+        for part in ("before", "after"):
+            shutil.rmtree(files.run_dir(run_id) / part, ignore_errors=True)
 
 
 def new_run_id(now: float | None = None) -> str:

@@ -26,7 +26,7 @@ from ..store.scan import INDEX_NAME
 from . import guard, staging
 from .apply import apply as apply_plan
 from .apply import pending, recover
-from .layout import DreamFiles, new_run_id
+from .layout import DreamFiles, new_run_id, tidy
 from .lock import RunLock, current_holder, read_holder
 from .offline import run_offline, tidy_index
 from .plan import Plan, build_plan
@@ -123,6 +123,8 @@ def consolidate(
         who = f"pid {holder.pid}" if holder else "another process"
         return DreamRun(run_id, "busy", trigger, mode, message=f"a run is going ({who})")
     try:
+        held_id = _latest_held_id(files)
+        tidy(files, keep_staging=held_id)
         if trigger == "auto":
             due = check_due(store.path, store.state_path, settings=settings, check_lock=False)
             if not due.due:
@@ -305,6 +307,12 @@ def _held_message(verdict: guard.Verdict, gate: GateResult) -> str:
         lines.append(f"would be retired (archived, restorable): {', '.join(verdict.retired)}")
     lines.append("to apply it anyway: memory dream --apply --allow-loss")
     return "\n".join(lines)
+
+
+def _latest_held_id(files: DreamFiles) -> str | None:
+    ids = files.run_ids()
+    data = _load_run(files, ids[-1]) if ids else None
+    return ids[-1] if data is not None and data.get("status") == "held" else None
 
 
 def _held_run(files: DreamFiles, store: MemoryDir) -> dict[str, Any] | None:

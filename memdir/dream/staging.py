@@ -15,10 +15,7 @@ from pathlib import Path
 
 from ..fsio import atomic_write
 from ..store.scan import INDEX_NAME, iter_markdown
-
-#: Memories under this subfolder belong to the team (synced through git): a run leaves
-#: them as they are, since retiring one here would retire it for everybody.
-TEAM_PREFIX = "team/"
+from ..team.scope import TEAM_PREFIX
 
 Snapshot = Mapping[str, bytes]
 
@@ -67,4 +64,6 @@ def discard(target: Path) -> None:
 
 
 def is_team(relative: str) -> bool:
+    """Whether `relative` is a team memory (synced through git): a run leaves those as they
+    are, since retiring one here would retire it for everybody."""
     return relative.startswith(TEAM_PREFIX)
