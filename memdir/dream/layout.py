@@ -43,6 +43,11 @@ class DreamFiles:
         return self.root / "last"
 
     @property
+    def attempt(self) -> Path:
+        """Its mtime is when a trigger last started a run (successful or not)."""
+        return self.root / "attempt"
+
+    @property
     def guard(self) -> Path:
         return self.root / "lock.guard"
 

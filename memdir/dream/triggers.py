@@ -28,6 +28,8 @@ from .lock import current_holder
 from .settings import DreamSettings
 
 LOG_NAME = "dream.log"
+#: After a trigger starts a run, no other is started for this long (see `maybe_start`).
+RETRY_PAUSE_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +106,22 @@ def maybe_start(
         spawn_detached(folder, state)
         return Due(True, "an interrupted apply to finish")
     decision = check_due(folder, state, settings=settings, now=now)
-    if decision.due:
-        spawn_detached(folder, state)
+    if not decision.due:
+        return decision
+    # A run that fails (a dead API, say) leaves "last consolidated" where it was, so the
+    # gates stay open: without this pause every turn would start another doomed run.
+    files = DreamFiles.for_folder(folder, state)
+    current = time.time() if now is None else now
+    try:
+        since = current - files.attempt.stat().st_mtime
+    except OSError:
+        since = None
+    if since is not None and since < RETRY_PAUSE_S:
+        return Due(False, f"a run was started {since:.0f} s ago", decision.sessions)
+    files.root.mkdir(parents=True, exist_ok=True)
+    files.attempt.touch()
+    os.utime(files.attempt, (current, current))
+    spawn_detached(folder, state)
     return decision
 
 

@@ -135,3 +135,20 @@ def test_the_stop_hook_starts_a_due_run_in_its_own_process(
     assert len(list(store.path.glob("*.md"))) == 7  # the duplicate merged
     # Consolidated just now: the next Stop starts nothing.
     assert not maybe_start(store.path, store.state_path).due
+
+
+def test_a_failing_run_is_not_restarted_on_every_turn(
+    store: MemoryDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import memdir.dream.triggers as triggers
+
+    started: list[Path] = []
+    monkeypatch.setattr(triggers, "spawn_detached", lambda folder, state: started.append(folder))
+    _sessions(store, 5, at=NOW - 60)
+    assert maybe_start(store.path, store.state_path, now=NOW).due
+    # The run failed: "last consolidated" did not move, the gates are still open ...
+    assert check_due(store.path, store.state_path, now=NOW + 60).due
+    # ... but the next turns start nothing for ten minutes.
+    assert not maybe_start(store.path, store.state_path, now=NOW + 60).due
+    assert maybe_start(store.path, store.state_path, now=NOW + 601).due
+    assert len(started) == 2
