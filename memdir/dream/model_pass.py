@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelError
+from ..errors import MemdirError, ModelError
 from ..model.boundary import MIN_ATTEMPT_S, MessageCreator
 from ..store.folder import MemoryDir
 from .settings import DreamSettings
@@ -182,7 +182,10 @@ def transcript_evidence(transcripts: Sequence[Path]) -> str:
 
     parts = []
     for path in transcripts:
-        parts.append(render_for_extraction(load_transcript(path)))
+        try:
+            parts.append(render_for_extraction(load_transcript(path)))
+        except MemdirError:
+            continue  # an unreadable transcript is no evidence, not a failed run
     return "\n\n".join(p for p in parts if p.strip())
 
 

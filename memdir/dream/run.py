@@ -26,6 +26,7 @@ from ..store.scan import INDEX_NAME
 from . import guard, staging
 from .apply import apply as apply_plan
 from .apply import pending, recover
+from .gather import recent_transcripts
 from .layout import DreamFiles, new_run_id, tidy
 from .lock import RunLock, current_holder, read_holder
 from .offline import run_offline, tidy_index
@@ -187,12 +188,15 @@ def _run(
 
             passes.append("model")
             try:
+                sources = list(transcripts) or recent_transcripts(
+                    store.path, files.last_consolidated()
+                )
                 outcome = run_model(
                     staged,
                     model,
                     settings=settings,
                     today=today,
-                    evidence=transcript_evidence(transcripts) if transcripts else "",
+                    evidence=transcript_evidence(sources) if sources else "",
                 )
             except ModelError as exc:
                 return DreamRun(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,22 @@ def test_a_failing_model_fails_the_run_and_applies_nothing(
     files = DreamFiles.for_folder(store.path, store.state_path)
     assert files.last_consolidated() is None
     assert json.loads((files.run_dir(run.run_id) / "run.json").read_text())["status"] == "failed"
+
+
+def test_a_claude_code_folder_gathers_its_recent_transcripts(
+    fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    project = tmp_path / "projects" / "-repo"
+    store = MemoryDir(project / "memory")
+    make_folder(store, 3)
+    old = write_lines(project / "old.jsonl", [cc_line("user", "u0", "An old session.")])
+    os.utime(old, (1_000_000_000, 1_000_000_000))
+    write_lines(project / "new.jsonl", [cc_line("user", "u1", "Billing moved to team Osprey.")])
+    DreamFiles.for_folder(store.path, store.state_path).mark_consolidated(1_500_000_000)
+    fake_anthropic.reply_text("nothing to do")
+
+    consolidate(store, client=boundary(store, fake_anthropic.url))
+
+    prompt = fake_anthropic.requests[0].body["messages"][0]["content"]
+    assert "team Osprey" in prompt
+    assert "An old session" not in prompt
