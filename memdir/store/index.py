@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from ..types import MemoryHeader
 
@@ -21,6 +22,9 @@ MAX_ENTRY_CHARS = 150
 
 _LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
 _ITEM = re.compile(r"^\s*[-*+]\s")
+# Characters that would end or split a Markdown link target, or start an escape (`%`):
+# percent-encoded in the entries we write, decoded again by `local_links`.
+_LINK_UNSAFE = re.compile(r"[%#\s()<>\[\]]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +57,6 @@ def local_links(line: str) -> list[str]:
             continue
         target = target.split("#", 1)[0].removeprefix("./")
         if "%" in target:
-            from urllib.parse import unquote
-
             target = unquote(target)
         if target.endswith(".md"):
             targets.append(target)
@@ -80,7 +82,7 @@ def _escape_title(title: str) -> str:
 
 def entry_line(header: MemoryHeader) -> str:
     """``- [Title](file.md) — hook``, kept under the line limit by shortening the hook."""
-    target = header.filename.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    target = _LINK_UNSAFE.sub(lambda m: quote(m[0], safe=""), header.filename)
     start = f"- [{_escape_title(header.name)}]({target})"
     hook = " ".join(header.description.split())
     if not hook:

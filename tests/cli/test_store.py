@@ -152,3 +152,28 @@ def test_memory_executable_runs(memory_dir: Path) -> None:
         env=dict(os.environ),
     )
     assert result.returncode == 0 and "No memories" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "filename",
+    ["my note.md", "c#-tips.md", "100%-sure.md", "a%20b.md", "café-notes.md", "dir (old)/x y.md"],
+)
+def test_index_fix_then_check_is_clean_for_names_that_need_encoding(
+    runner: CliRunner, memory_dir: Path, filename: str
+) -> None:
+    path = memory_dir / filename
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("---\nname: Hand made\ndescription: written by hand\ntype: user\n---\nBody\n")
+    before = run(runner, memory_dir, "index", "--check")
+    assert before.exit_code == 1 and f"no entry for {filename}" in before.output
+    fix = run(runner, memory_dir, "index", "--fix")
+    assert fix.exit_code == 0, fix.output
+    check = run(runner, memory_dir, "index", "--check")
+    assert (check.exit_code, "no entry" in check.output, "missing" in check.output) == (
+        0,
+        False,
+        False,
+    ), check.output
+    index = (memory_dir / "MEMORY.md").read_text()
+    assert run(runner, memory_dir, "index", "--fix").exit_code == 0
+    assert (memory_dir / "MEMORY.md").read_text() == index  # a second fix changes nothing

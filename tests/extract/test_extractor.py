@@ -412,3 +412,22 @@ def test_captured_claude_code_transcript_is_evidence_without_injections(
     prompt = prompt_of(fake_anthropic.requests[0].body)
     assert scenario["prompt"] in prompt
     assert "MEMORY-MARKER-7f3a" not in prompt  # recalled memories injected by a hook
+
+
+def test_messages_without_user_or_assistant_text_are_skipped_and_the_cursor_moves(
+    fake_anthropic: FakeAnthropic, store: MemoryDir
+) -> None:
+    extractor = make_extractor(store, fake_anthropic.url)
+    silent = from_messages(
+        [
+            {"role": "user", "content": "<system-reminder>injected by a hook</system-reminder>"},
+            {"role": "assistant", "content": [{"type": "thinking", "thinking": "hmm"}]},
+        ]
+    )
+    result = extractor.extract(silent, session_id="quiet")
+    assert (result.status, result.reason) == ("skipped", "no user or assistant text")
+    assert fake_anthropic.requests == []
+    assert cursor_of(store, "quiet") == silent[-1].id
+    # The silent messages are not looked at again.
+    again = extractor.extract(silent, session_id="quiet")
+    assert (again.status, again.reason) == ("skipped", "no new messages")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 from datetime import date
 from pathlib import Path
@@ -320,3 +321,64 @@ def test_prefix_matching_joins_whole_words_only() -> None:
     assert names(selector.rank("what do we charge for overdue invoices", store)) == ["fees.md"]
     # A tool name glued from whole words still matches its part.
     assert "goimports.md" in names(selector.rank("fix the imports before commit", store))
+
+
+# The offline selector's absolute bar, pinned by what it must and must not return rather than
+# by its value. A reading list whose body names a computer and a ship: "laptop" and
+# "release" reach it only as related terms, deep in a body about something else.
+READING_LIST = header(
+    "user_reading.md",
+    "Books the user is reading this year",
+    name="Reading list",
+    type=MemoryType.USER,
+    snippet=(
+        "A novel by a Chilean author about a chess prodigy, a memoir about building a "
+        "computer in a garage, an essay collection on productivity, and a history of infrared "
+        "astronomy told through the instruments that made it possible over two centuries of "
+        "patient observation, plus a thriller about a cargo ship and its crew."
+    ),
+)
+
+
+def test_two_related_words_deep_in_an_unrelated_body_are_no_match() -> None:
+    selector = OfflineSelector()
+    store = [*STORE, READING_LIST]
+    assert selector.rank("laptop release", store) == []
+    mixed = selector.rank("kubernetes upgrade and the new laptop release", store)
+    assert names(mixed) == ["project_k8s_upgrade.md"]
+    # The same memory is found when the words are its own.
+    assert names(selector.rank("which books about computers and chess", store)) == [
+        "user_reading.md"
+    ]
+
+
+BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "recall_quality"
+
+
+def benchmark_store() -> list[MemoryHeader]:
+    """The labelled memories of the quality benchmark, as a scan would see them."""
+    rows = [json.loads(line) for line in (BENCHMARK / "memories.jsonl").read_text().splitlines()]
+    return [
+        header(
+            row["filename"],
+            row["description"],
+            name=row["name"],
+            snippet=row["body"],
+            type=MemoryType(row["type"]),
+            mtime=1_700_000_000.0 - i * 3600,
+        )
+        for i, row in enumerate(rows)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "relevant"),
+    [
+        # Labelled queries whose second right answer scores between the absolute bar and
+        # the leader: a higher bar would drop it.
+        ("when do I hand over the pager", "user_oncall.md"),
+        ("a customer got charged twice for the same order", "feedback_idempotency_keys.md"),
+    ],
+)
+def test_a_second_right_answer_behind_a_strong_one_is_kept(query: str, relevant: str) -> None:
+    assert relevant in names(OfflineSelector().rank(query, benchmark_store()))

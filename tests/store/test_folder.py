@@ -203,3 +203,18 @@ def test_sync_keeps_lines_of_files_that_exist_but_do_not_parse(memory_dir: Path)
     assert "(a.md)" in store.read_index()
     (memory_dir / "a.md").unlink()
     assert store.sync_index().removed == ("- [A](a.md) — about A",)
+
+
+def test_sync_adds_new_entries_newest_first(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    store.init()
+    for age_days, stem in ((30, "oldest"), (1, "newest"), (7, "middle")):
+        path = memory_dir / f"{stem}.md"
+        path.write_text(f"---\nname: {stem}\ndescription: the {stem} one\ntype: user\n---\nb\n")
+        stamp = 1_900_000_000 - age_days * 86_400
+        os.utime(path, (stamp, stamp))
+    changes = store.sync_index()
+    order = [line.split("](")[1].split(")")[0] for line in changes.added]
+    assert order == ["newest.md", "middle.md", "oldest.md"]
+    index = store.index_path.read_text().splitlines()
+    assert [line.split("](")[1].split(")")[0] for line in index[-3:]] == order

@@ -1,11 +1,15 @@
 from pathlib import Path
 
+import pytest
+
 from memdir.store.index import (
     MAX_ENTRY_CHARS,
+    IndexChanges,
     add_entry,
     cap_index,
     entry_line,
     index_problems,
+    local_links,
     plan_sync,
     remove_entries,
 )
@@ -103,3 +107,63 @@ def test_index_problems(tmp_path: Path) -> None:
     ]
     big = "".join(f"- [x](a.md) — {i}\n" for i in range(201))
     assert "index-too-long" in [r for r, _ in index_problems(big, {"a.md"}, tmp_path, style=True)]
+
+
+NAMES_THAT_NEED_ENCODING = [
+    "my note.md",
+    "c#-tips.md",
+    "100%-sure.md",
+    "a%20b.md",
+    "café-notes.md",
+    "dir (old)/x y.md",
+    "[draft] plan.md",
+    "tab\there.md",
+    "a<b>.md",
+]
+
+
+@pytest.mark.parametrize("filename", NAMES_THAT_NEED_ENCODING)
+def test_an_entry_links_back_to_its_file(filename: str) -> None:
+    line = entry_line(header(filename))
+    assert local_links(line) == [filename]
+    assert " " not in line.split("](")[1].split(")")[0]
+
+
+@pytest.mark.parametrize("filename", NAMES_THAT_NEED_ENCODING)
+def test_a_synced_index_has_no_drift(filename: str, tmp_path: Path) -> None:
+    text, changes = plan_sync("", [header(filename)])
+    assert changes.added and index_problems(text, {filename}, tmp_path / "MEMORY.md") == []
+    assert plan_sync(text, [header(filename)]) == (text, IndexChanges())
+
+
+def test_encoded_links_written_by_people_are_decoded() -> None:
+    line = "- [A](my%20note.md) and [B](./sub/caf%C3%A9.md#part) and [C](c%23x.md)"
+    assert local_links(line) == ["my note.md", "sub/café.md", "c#x.md"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "- [web](https://example.com/a.md)",
+        "- [anchor](#a.md)",
+        "- [mail](mailto:a@b.md)",
+        "- [abs](/etc/a.md)",
+        "- [not markdown](notes.txt)",
+        "- [spaced](my note.md)",
+    ],
+)
+def test_links_that_are_not_memory_files(line: str) -> None:
+    assert local_links(line) == []
+
+
+def test_new_entries_keep_the_given_order_after_the_existing_lines() -> None:
+    text = "# Index\n- [Old](old.md) — x\n\n\n"
+    memories = [header("old.md"), header("z-newest.md"), header("a-older.md")]
+    new, changes = plan_sync(text, memories)
+    assert new.splitlines() == [
+        "# Index",
+        "- [Old](old.md) — x",
+        "- [Title](z-newest.md) — hook text",
+        "- [Title](a-older.md) — hook text",
+    ]
+    assert changes.added == tuple(new.splitlines()[2:])

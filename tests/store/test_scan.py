@@ -1,6 +1,10 @@
 import os
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from memdir.store import scan as scan_module
 from memdir.store.scan import HeaderCache, scan
 
 
@@ -48,14 +52,39 @@ def test_bad_files_are_reported_and_good_ones_listed(memory_dir: Path) -> None:
 
 def test_unreadable_file_is_reported(memory_dir: Path) -> None:
     path = write(memory_dir, "secret.md", good("secret"))
+    write(memory_dir, "open.md", good("open"))
     path.chmod(0)
     try:
-        if os.access(path, os.R_OK):  # running as root: permissions do not apply
-            return
+        if os.access(path, os.R_OK):
+            pytest.skip("running as root: file permissions do not stop reads")
         report = scan(memory_dir)
-        assert [p.path.name for p in report.problems] == ["secret.md"]
     finally:
         path.chmod(0o644)
+    assert [h.filename for h in report.memories] == ["open.md"]
+    assert [(p.path.name, p.reason) for p in report.problems] == [
+        ("secret.md", "cannot read: Permission denied")
+    ]
+
+
+def test_a_file_that_fails_to_open_is_reported(
+    memory_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same path as above by a route that works as root too: open() itself fails.
+    write(memory_dir, "secret.md", good("secret"))
+    write(memory_dir, "open.md", good("open"))
+    real_open = open
+
+    def refusing_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(file).endswith("secret.md"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(scan_module, "open", refusing_open, raising=False)
+    report = scan(memory_dir)
+    assert [h.filename for h in report.memories] == ["open.md"]
+    assert [(p.path.name, p.reason) for p in report.problems] == [
+        ("secret.md", "cannot read: Permission denied")
+    ]
 
 
 def test_missing_or_unknown_type_still_loads(memory_dir: Path) -> None:
@@ -113,4 +142,24 @@ def test_updated_date_orders_memories_when_mtimes_are_reset(memory_dir: Path) ->
         "mid.md",
         "old.md",
         "plain.md",
+    ]
+
+
+def test_the_header_is_thirty_lines_even_when_more_fit_in_the_read(memory_dir: Path) -> None:
+    # Short lines: line 31 and beyond are well inside the bytes a scan reads from disk.
+    body = "".join(f"line {i}\n" for i in range(8, 60))  # numbered as file lines
+    write(memory_dir, "short-lines.md", good("short") + body)
+    header = scan(memory_dir).memories[0]
+    assert header.snippet.splitlines()[-1] == "line 30"  # file line 30
+    assert "line 31" not in header.snippet
+
+
+def test_frontmatter_closing_after_line_thirty_is_a_problem(memory_dir: Path) -> None:
+    keys = "".join(f"k{i}: v\n" for i in range(26))
+    write(memory_dir, "in.md", f"---\nname: a\n{keys}type: user\n---\nbody\n")  # closes on 30
+    write(memory_dir, "out.md", f"---\nname: b\n{keys}type: user\nx: y\n---\nbody\n")  # on 31
+    report = scan(memory_dir)
+    assert [h.filename for h in report.memories] == ["in.md"]
+    assert [(p.path.name, p.reason) for p in report.problems] == [
+        ("out.md", "frontmatter does not close within 30 lines")
     ]

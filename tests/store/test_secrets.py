@@ -218,3 +218,47 @@ def test_encrypted_and_json_embedded_private_keys_are_caught() -> None:
 def test_kinds_are_listed() -> None:
     reported = {kind for seed in (1, 2) for kind, _ in fake_corpus(seed)}
     assert reported == set(SECRET_KINDS)
+
+
+# -- the floors that keep prose and placeholders out, pinned from both sides ------------------
+
+
+def test_a_real_key_that_repeats_characters_by_chance_is_caught() -> None:
+    # Random 16-character AWS key ids fall this low about once in five hundred.
+    assert [m.kind for m in find_secrets("key AKIABRVFFVVDF2BLBLVL in use")] == [
+        "aws-access-key-id"
+    ]
+    # A token drawn from a small alphabet (hex) sits well below a base62 one in entropy.
+    hex_tail = "63fd0f09edf2f8dfeafd1ff10f283f3d0211"
+    assert [m.kind for m in find_secrets(f"ghp_{hex_tail}")] == ["github-token"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "key AKIA000000000ABCDEFG in the docs",  # short tail, mostly one character
+        "ghp_abc123abc123abc123abc123abc123abc123 in the README",  # typed pattern
+        "sk_live_abc123abc123abc123abc123 as the sample",  # 24 characters: the long floor
+        'password = "abc123abc123abc123"',
+    ],
+)
+def test_typed_placeholders_are_not_secrets(text: str) -> None:
+    assert find_secrets(text) == []
+
+
+def test_a_token_shape_inside_a_longer_run_is_not_a_token() -> None:
+    rng = random.Random(21)
+    token = f"ghp_{rand(rng, ALNUM, 36)}"
+    assert [m.kind for m in find_secrets(f"old {token} here")] == ["github-token"]
+    assert find_secrets(f"branch {token}-fix-login") == []
+    assert find_secrets(f"name {token}_backup") == []
+    assert find_secrets(f"blob ghp_{rand(rng, ALNUM, 300)}") == []
+
+
+def test_a_url_held_by_a_secret_named_key_is_a_pointer_not_a_secret() -> None:
+    text = "access_token: https://vault.internal/v1/kv/Zq8Rk2Vx9Lm4TpW7"
+    assert find_secrets(text) == []
+    rng = random.Random(22)
+    assert [m.kind for m in find_secrets(f"access_token: {rand(rng, ALNUM, 30)}")] == [
+        "secret-assignment"
+    ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -374,18 +375,24 @@ def test_stop_queues_extraction_that_waits_for_the_turn(ws: Workspace, fake_anth
     lines = rebuild_transcript_lines(scenario)
     cut = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == "assistant")
     write_jsonl(transcript, lines[:cut])  # the user's prompt is there, the reply not yet
-    fake_anthropic.reply_text("Nothing here is worth keeping.")
+    fake_anthropic.reply_text("Nothing here is worth keeping.", delay=4.0)  # a slow extraction
     model = {"ANTHROPIC_API_KEY": "sk-test", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    # The batch with the reply arrives shortly after Stop fired, whether or not the hook
+    # process has exited by then.
+    reply_lands = threading.Timer(0.3, write_jsonl, args=(transcript, lines))
 
     started = time.monotonic()
-    proc = run_hook(ws, "stop", payload, **model)
-    returned_after = time.monotonic() - started
-    time.sleep(0.3)
-    write_jsonl(transcript, lines)  # the batch with the reply arrives
+    reply_lands.start()
+    try:
+        proc = run_hook(ws, "stop", payload, **model)
+        elapsed = time.monotonic() - started
+    finally:
+        reply_lands.join()
 
     assert_silent(proc)
-    assert fake_anthropic.requests == [] or returned_after < 5
     assert wait_for(lambda: len(fake_anthropic.requests) == 1, 60), ws.log
+    # The hook was back before the extraction it queued could have had its answer.
+    assert elapsed < fake_anthropic.requests[0].time - started + 4.0
     assert drain(ws)
     evidence = json.dumps(fake_anthropic.requests[0].body)
     assert "hello, what is my favourite colour?" in evidence
