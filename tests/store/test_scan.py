@@ -69,16 +69,24 @@ def test_unreadable_file_is_reported(memory_dir: Path) -> None:
 def test_a_file_that_fails_to_open_is_reported(
     memory_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The same path as above by a route that works as root too: open() itself fails.
+    # The same case by a route that works as root too: opening the file fails.
     write(memory_dir, "secret.md", good("secret"))
     write(memory_dir, "open.md", good("open"))
-    real_open = open
+    real_os_open, real_open = os.open, open
+
+    def refuse(file: Any) -> None:
+        if os.fspath(file).endswith("secret.md"):
+            raise PermissionError(13, "Permission denied", os.fspath(file))
+
+    def refusing_os_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        refuse(file)
+        return real_os_open(file, *args, **kwargs)
 
     def refusing_open(file: Any, *args: Any, **kwargs: Any) -> Any:
-        if str(file).endswith("secret.md"):
-            raise PermissionError(13, "Permission denied", str(file))
+        refuse(file)
         return real_open(file, *args, **kwargs)
 
+    monkeypatch.setattr(os, "open", refusing_os_open)
     monkeypatch.setattr(scan_module, "open", refusing_open, raising=False)
     report = scan(memory_dir)
     assert [h.filename for h in report.memories] == ["open.md"]
