@@ -230,9 +230,10 @@ def test_connection_refused_fails_within_budget() -> None:
 
 def test_slow_server_times_out_within_budget(fake_anthropic: FakeAnthropic) -> None:
     fake_anthropic.reply_text("too late", delay=5)
+    boundary = boundary_for(fake_anthropic.url)  # built and warmed before the clock starts
     started = time.monotonic()
     with pytest.raises(ModelError) as info:
-        call(boundary_for(fake_anthropic.url), budget_s=0.6)
+        call(boundary, budget_s=0.6)
     elapsed = time.monotonic() - started
     assert 0.5 < elapsed < 0.6 + SLACK_S
     assert info.value.kind == "timeout"
@@ -320,9 +321,10 @@ def test_429_with_retry_after_beyond_budget_fails_at_once(
 ) -> None:
     fake_anthropic.reply_error(429, headers={"retry-after": "30"})
     sleeper = SleepRecorder()
+    boundary = boundary_for(fake_anthropic.url, sleep=sleeper)
     started = time.monotonic()
     with pytest.raises(ModelError) as info:
-        call(boundary_for(fake_anthropic.url, sleep=sleeper), budget_s=1.0)
+        call(boundary, budget_s=1.0)
     assert time.monotonic() - started < 0.4
     assert sleeper.waits == []
     assert info.value.kind == "rate_limited"
