@@ -190,23 +190,43 @@ def main() -> None:
         project: Path = built["project"]
         store = MemoryDir(folder)
         store.sync_index()
+        # 200 logged recalls, so the recall gate has real queries to replay.
+        from memdir.recall import query_log
+        from memdir.recall.recaller import Recaller
+
+        recaller = Recaller(store)
+        rng = random.Random(args.seed + 1)
+        for file in rng.sample(sorted(p.name for p in folder.glob("*_*.md")), 200):
+            words = file[:-3].split("_")
+            recaller.recall(f"what should I know about {words[1]} {words[0]} notes", offline=True)
         settings = DreamSettings()
         dry_times, apply_times = [], []
-        run = None
+        run = dry = None
         for n in range(args.repeat):
             copy = root / f"copy{n}"
             shutil.copytree(folder, copy)
+            logged = query_log.log_path(store.state_path, folder)
+            shutil.copy(logged, query_log.log_path(store.state_path, copy))
             started = time.perf_counter()
-            consolidate(MemoryDir(copy), offline=True, project_root=project, settings=settings)
+            dry = consolidate(
+                MemoryDir(copy), offline=True, project_root=project, settings=settings
+            )
             dry_times.append(time.perf_counter() - started)
+            # The recall gate holds this plan (recalled memories are retired as stale):
+            # applied anyway, as `--allow-loss` would, to check what lands in the folder.
             started = time.perf_counter()
             run = consolidate(
-                MemoryDir(copy), apply=True, offline=True, project_root=project, settings=settings
+                MemoryDir(copy),
+                apply=True,
+                allow_loss=True,
+                offline=True,
+                project_root=project,
+                settings=settings,
             )
             apply_times.append(time.perf_counter() - started)
             if n < args.repeat - 1:
                 shutil.rmtree(copy)
-        assert run is not None
+        assert run is not None and dry is not None
         result_folder = root / f"copy{args.repeat - 1}"
         merged = {e.file: e.into for e in run.plan.entries if e.action is Action.MERGED}
         planted = built["planted"]
@@ -233,7 +253,8 @@ def main() -> None:
             f"near-duplicate pairs, {len(dates)} relative dates, "
             f"{built['stale']} naming deleted files"
         )
-        print(f"run: {run.status}; plan {run.plan.counts()}")
+        print(f"dry run: {dry.status}; apply with --allow-loss: {run.status}")
+        print(f"plan: {run.plan.counts()}")
         print(f"planted duplicates merged: {hit}/{len(planted)} ({hit / len(planted):.0%})")
         print(
             f"false merges: {len(false)} {false[:5]} (distinct pairs of one type sharing "
@@ -248,10 +269,14 @@ def main() -> None:
             f"stale: {len(run.flagged)} flagged, {len(retired)} retired "
             f"({len(retired & set(stale_old))}/{len(stale_old)} of the old project ones)"
         )
+        gate = dry.gate
         print(
             f"guard: {run.verdict.ok if run.verdict else None} "  # fmt: skip
-            f"(limit {run.verdict.limit if run.verdict else '-'}); recall gate replayed "
-            f"{run.gate.replayed if run.gate else 0}"
+            f"(limit {run.verdict.limit if run.verdict else '-'}); recall gate: "
+            f"{gate.replayed if gate else 0} queries replayed, {gate.judged if gate else 0} "
+            f"recalled memories judged, {len(gate.unreachable) if gate else 0} unreachable "
+            f"({sum(1 for u in gate.unreachable if u.now) if gate else 0} of them merged ones, "
+            f"the rest retired)"
         )
         print(
             f"time, dry run: median {statistics.median(dry_times) * 1000:.0f} ms "
