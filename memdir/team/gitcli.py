@@ -169,8 +169,14 @@ class Git:
 
     def error(self, args: Sequence[str], result: GitResult, *, network: bool) -> TeamSyncError:
         """A `TeamSyncError` for a failed command, classified and naming the remote."""
-        kind = classify(result.stderr) if network else "error"
-        detail = " ".join(line.strip() for line in result.stderr.strip().splitlines()[-3:])
+        said = result.stderr + "\n" + redact(result.text)
+        kind = classify(said) if network else "error"
+        lines = [
+            line.strip()
+            for line in said.splitlines()
+            if line.strip() and not line.startswith("hint:") and line.strip() != "Done"
+        ]
+        detail = " ".join(lines[-3:])
         where = f" {self.remote_label}" if self.remote_label else ""
         messages = {
             "auth": f"the remote{where} refused authentication; check your access to it "

@@ -61,8 +61,31 @@ def tree_entries(git: Git, rev: str | None) -> dict[str, Entry]:
     return entries
 
 
-def read_blob(git: Git, oid: str) -> bytes:
-    return git.run(["cat-file", "blob", oid]).stdout
+def read_blobs(git: Git, oids: set[str]) -> dict[str, bytes]:
+    """Many blobs in one ``git cat-file --batch`` call (one process, not one per file)."""
+    if not oids:
+        return {}
+    wanted = sorted(oids)
+    raw = git.run(["cat-file", "--batch"], input="\n".join(wanted).encode() + b"\n").stdout
+    found: dict[str, bytes] = {}
+    at = 0
+    for oid in wanted:
+        end = raw.index(b"\n", at)
+        header = raw[at:end].split()
+        at = end + 1
+        if len(header) < 3 or header[1] == b"missing":
+            continue
+        size = int(header[2])
+        found[oid] = raw[at : at + size]
+        at += size + 1
+    return found
+
+
+def blob_id(data: bytes) -> str:
+    """git's object id of `data` as a blob, computed here instead of by a git process."""
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def write_blob(git: Git, data: bytes) -> str:
@@ -127,9 +150,8 @@ def _both_changed(
         return
     if path in CONTROL_FILES:
         return  # the team's settings: ours stays; the next push shares it
-    merged = _text_merge(
-        git, read_blob(git, b[1]) if b else b"", read_blob(git, o[1]), read_blob(git, t[1])
-    )
+    blobs = read_blobs(git, {e[1] for e in (b, o, t) if e is not None})
+    merged = _text_merge(git, blobs[b[1]] if b else b"", blobs[o[1]], blobs[t[1]])
     if merged is not None and _still_a_memory(merged):
         plan.result[path] = (o[0], write_blob(git, merged))
         plan.merged.append(path)

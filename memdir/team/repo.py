@@ -16,7 +16,7 @@ from ..errors import ConfigurationError
 from ..fsio import atomic_write, confine
 from ..paths import folder_key
 from .gitcli import NETWORK_TIMEOUT_S, Git, redact
-from .merge import MergeOutcome, conflict_name, merge, read_blob, tree_entries
+from .merge import EMPTY_TREE, MergeOutcome, blob_id, conflict_name, merge, read_blobs, tree_entries
 from .scope import TEAM_DIR
 from .screen import HeldBack, check_blob, check_file
 
@@ -45,6 +45,7 @@ class TeamRepo:
         self.state = state
         self.git = Git(root)
         self.git.remote_label = self.remote_label
+        self._branch: str | None = None
 
     @classmethod
     def open(cls, memory_dir: Path, *, state: Path) -> TeamRepo:
@@ -74,8 +75,10 @@ class TeamRepo:
 
     @property
     def branch(self) -> str:
-        name = self.git.run(["symbolic-ref", "--short", "-q", "HEAD"], check=False).text.strip()
-        return name or "main"
+        if self._branch is None:
+            found = self.git.run(["symbolic-ref", "--short", "-q", "HEAD"], check=False)
+            self._branch = found.text.strip() or "main"
+        return self._branch
 
     def rev(self, ref: str) -> str | None:
         found = self.git.run(["rev-parse", "--verify", "-q", f"{ref}^{{commit}}"], check=False)
@@ -160,7 +163,7 @@ class TeamRepo:
     def push(self) -> None:
         """Push HEAD to the remote's branch; a lost race raises a "rejected" error."""
         self.git.run(
-            ["push", "--quiet", "--porcelain", REMOTE, f"HEAD:refs/heads/{self.branch}"],
+            ["push", "--quiet", REMOTE, f"HEAD:refs/heads/{self.branch}"],
             network=True,
             timeout=NETWORK_TIMEOUT_S,
         )
@@ -172,15 +175,30 @@ class TeamRepo:
         if head is None:
             return []
         theirs = self.upstream()
-        before = tree_entries(self.git, theirs)
+        raw = self.git.run(
+            [
+                "diff-tree",
+                "-r",
+                "-z",
+                "--no-renames",
+                "--diff-filter=AMT",
+                theirs or EMPTY_TREE,
+                head,
+            ]
+        ).stdout.split(b"\0")
+        outgoing: dict[str, tuple[str, str]] = {}
+        # Records: ":oldmode newmode oldid newid status" then the path.
+        for meta, path in zip(raw[0::2], raw[1::2], strict=False):
+            fields = meta.decode().split()
+            if len(fields) == 5:
+                outgoing[path.decode("utf-8", "surrogateescape")] = (fields[1], fields[3])
+        blobs = read_blobs(self.git, {oid for mode, oid in outgoing.values() if mode != "120000"})
         found = []
-        for path, (mode, oid) in tree_entries(self.git, head).items():
-            if before.get(path) == (mode, oid):
-                continue
+        for path, (mode, oid) in sorted(outgoing.items()):
             if mode == "120000":
                 found.append(HeldBack(path, "a symbolic link (links are never shared)"))
                 continue
-            reason = check_blob(path, read_blob(self.git, oid))
+            reason = check_blob(path, blobs[oid])
             if reason is not None:
                 found.append(HeldBack(path, reason))
         return found
@@ -223,6 +241,7 @@ class TeamRepo:
         received: list[str] = []
         raced: list[str] = []
         taken = set(after)
+        blobs = read_blobs(self.git, {after[p][1] for p in changed if p in after})
         for path in changed:
             target = confine(self.root, path)
             was, now = before.get(path), after.get(path)
@@ -230,13 +249,13 @@ class TeamRepo:
                 if now is not None:
                     copy = conflict_name(path, new, taken)
                     taken.add(copy)
-                    atomic_write(confine(self.root, copy), read_blob(self.git, now[1]))
+                    atomic_write(confine(self.root, copy), blobs[now[1]])
                     raced.append(copy)
                 continue
             if now is None:
                 target.unlink(missing_ok=True)
             else:
-                atomic_write(target, read_blob(self.git, now[1]))
+                atomic_write(target, blobs[now[1]])
             received.append(path)
         ref_args = ["update-ref", "-m", "memdir: integrate", "HEAD", new]
         self.git.run([*ref_args, old] if old else ref_args)
@@ -250,8 +269,10 @@ class TeamRepo:
             return not os.path.lexists(target)
         if os.path.islink(target) or not target.is_file():
             return False
-        found = self.git.run(["hash-object", "--no-filters", str(target)], check=False)
-        return found.text.strip() == entry[1]
+        try:
+            return blob_id(target.read_bytes()) == entry[1]
+        except OSError:
+            return False
 
 
 def _summary(paths: list[str], root: Path) -> str:

@@ -75,11 +75,6 @@ def record_state(memory_dir: Path, state: Path, **values: Any) -> None:
     atomic_write(pointer_file(memory_dir, state), json.dumps(data, indent=2), durable=False)
 
 
-def _after_integration(store: MemoryDir, repo: TeamRepo) -> None:
-    store.sync_index()
-    update_authors(repo.git, store.path, store.state_path)
-
-
 def sync_team(store: MemoryDir, *, policy: RetryPolicy | None = None) -> SyncResult:
     """Share local team changes and bring in the team's; see the module docstring.
 
@@ -103,6 +98,7 @@ def sync_team(store: MemoryDir, *, policy: RetryPolicy | None = None) -> SyncRes
         held_paths = {h.path for h in held}
         totals: dict[str, list[Any]] = {k: [] for k in ("received", "merged", "conflicts", "kept")}
         pushed = [False]
+        changed = [False]
 
         def attempt() -> None:
             repo.fetch()
@@ -114,7 +110,7 @@ def sync_team(store: MemoryDir, *, policy: RetryPolicy | None = None) -> SyncRes
                 totals["conflicts"] += done.outcome.conflicts
                 totals["kept"] += done.outcome.kept_edits
             if done.received or done.outcome is not None:
-                _after_integration(store, repo)
+                changed[0] = True
             head, upstream = repo.head(), repo.upstream()
             if head is None or head == upstream:
                 return
@@ -133,6 +129,8 @@ def sync_team(store: MemoryDir, *, policy: RetryPolicy | None = None) -> SyncRes
         try:
             with_retry(attempt, policy, log)
         except TeamSyncError as exc:
+            if changed[0]:
+                store.sync_index()
             if exc.kind in ("network", "rejected") and log.exhausted:
                 exc.message += (
                     f" (gave up after {log.attempts} attempts in {policy.budget_s:.0f} s; "
@@ -141,6 +139,9 @@ def sync_team(store: MemoryDir, *, policy: RetryPolicy | None = None) -> SyncRes
                 )
             record_state(store.path, state, last_attempt=_now(), last_error=exc.message)
             raise
+        # The index is rebuilt once the push is done: the race window stays short.
+        if changed[0]:
+            store.sync_index()
         update_authors(repo.git, store.path, state)
         record_state(store.path, state, last_sync=_now(), last_attempt=_now(), last_error=None)
     return SyncResult(
