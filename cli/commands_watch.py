@@ -54,6 +54,20 @@ def _describe(status: Any) -> list[str]:
         lines.append("  " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
     for error in info.get("recent_errors") or []:
         lines.append(f"  error: {error}")
+    for team in (info.get("team") or {}).values():
+        state = (
+            "syncing"
+            if team.get("syncing")
+            else "waiting to push"
+            if team.get("pending")
+            else "idle"
+        )
+        lines.append(
+            f"  team sync: {state}, remote {team.get('remote')}, "
+            f"last sync {team.get('last_sync') or 'never'}"
+        )
+        if team.get("last_error"):
+            lines.append(f"  team sync error: {team['last_error']}")
     lines.append(f"  log: {status.files.log}")
     return lines
 

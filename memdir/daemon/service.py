@@ -76,6 +76,7 @@ class WatchDaemon:
         self._locks = FolderLocks(self.files)
         self._idle = IdleDreamer([f.folder for f in self.files], self.state_dir)
         self._observer: Any = None
+        self._team_syncs: dict[Path, Any] = {}  # folder -> memdir.team BackgroundSync
         self._debouncers: list[Any] = []
         self._servers: list[LineServer] = []
         self._state_lock = threading.Lock()
@@ -114,7 +115,8 @@ class WatchDaemon:
             files.folder.mkdir(parents=True, exist_ok=True)
             watch = FolderWatch(files.folder, state_dir=self.state_dir, counters=self.counters)
             debouncer = EventDebouncer(self.debounce_s, watch.process_batch)
-            handler = MemoryEventHandler(_invalidating(watch, debouncer.handle_event))
+            team = self._team_sync_for(files.folder)
+            handler = MemoryEventHandler(_invalidating(watch, debouncer.handle_event, team))
             observer.schedule(
                 handler, str(files.folder), recursive=True, event_filter=WATCHED_EVENTS
             )
@@ -146,6 +148,8 @@ class WatchDaemon:
             server = LineServer(files.socket, self._handler_for(watch))
             server.start()
             self._servers.append(server)
+        for team in self._team_syncs.values():
+            team.start()  # fetches at once, then pushes after quiet and fetches on a timer
         self._running = True
         self._idle.start()
         self.write_status()
@@ -153,6 +157,14 @@ class WatchDaemon:
             "watching %s (pid %d)", ", ".join(str(f.folder) for f in self.files), os.getpid()
         )
         self._warm_model()
+
+    def _team_sync_for(self, folder: Path) -> Any:
+        from ..team.background import BackgroundSync
+
+        team = BackgroundSync.for_folder(folder, state=self.state_dir)
+        if team is not None:
+            self._team_syncs[folder] = team
+        return team
 
     def _warm_model(self) -> None:
         # The SDK import takes a second or two; pay it now rather than in the first recall.
@@ -170,6 +182,9 @@ class WatchDaemon:
             debouncers, self._debouncers = self._debouncers, []
         for server in servers:
             server.close()
+        teams, self._team_syncs = self._team_syncs, {}
+        for team in teams.values():
+            team.stop()
         self._idle.stop()
         if observer is not None and observer.is_alive():
             observer.stop()
@@ -219,6 +234,7 @@ class WatchDaemon:
             "last_batch": last,
             "counts": snapshot["counts"],
             "recent_errors": snapshot["recent_errors"],
+            "team": {str(f): t.state() for f, t in self._team_syncs.items()},
         }
 
     def write_status(self) -> None:
@@ -302,11 +318,16 @@ class WatchDaemon:
         return {"ok": True, "result": result.to_json()}
 
 
-def _invalidating(watch: FolderWatch, forward: Callable[[Any], None]) -> Callable[[Any], None]:
-    """An event sink that marks the folder's scan stale at once, then debounces."""
+def _invalidating(
+    watch: FolderWatch, forward: Callable[[Any], None], team: Any = None
+) -> Callable[[Any], None]:
+    """An event sink that marks the folder's scan stale at once, then debounces; with a
+    team clone, it also tells team sync that something changed."""
 
     def sink(event: Any) -> None:
         watch.store.invalidate()
+        if team is not None:
+            team.poke()
         forward(event)
 
     return sink

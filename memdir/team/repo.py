@@ -188,10 +188,10 @@ class TeamRepo:
         ).stdout.split(b"\0")
         outgoing: dict[str, tuple[str, str]] = {}
         # Records: ":oldmode newmode oldid newid status" then the path.
-        for meta, path in zip(raw[0::2], raw[1::2], strict=False):
+        for meta, raw_path in zip(raw[0::2], raw[1::2], strict=False):
             fields = meta.decode().split()
             if len(fields) == 5:
-                outgoing[path.decode("utf-8", "surrogateescape")] = (fields[1], fields[3])
+                outgoing[raw_path.decode("utf-8", "surrogateescape")] = (fields[1], fields[3])
         blobs = read_blobs(self.git, {oid for mode, oid in outgoing.values() if mode != "120000"})
         found = []
         for path, (mode, oid) in sorted(outgoing.items()):

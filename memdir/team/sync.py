@@ -64,7 +64,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _lock_path(memory_dir: Path, state: Path) -> Path:
+def lock_path(memory_dir: Path, state: Path) -> Path:
     return state / "locks" / f"{folder_key(memory_dir)}.team.lock"
 
 
@@ -93,7 +93,7 @@ def sync_team(store: MemoryDir, *, policy: RetryPolicy | None = None) -> SyncRes
     repo = TeamRepo.open(store.path, state=state)
     policy = policy or RetryPolicy()
     log = RetryLog()
-    with file_lock(_lock_path(store.path, state), timeout=policy.budget_s + 30):
+    with file_lock(lock_path(store.path, state), timeout=policy.budget_s + 30):
         committed, held = repo.commit_local()
         held_paths = {h.path for h in held}
         totals: dict[str, list[Any]] = {k: [] for k in ("received", "merged", "conflicts", "kept")}
@@ -216,7 +216,7 @@ def init_team(store: MemoryDir, remote: str, *, policy: RetryPolicy | None = Non
             timeout=NETWORK_TIMEOUT_S * 3,
         )
 
-    with file_lock(_lock_path(store.path, store.state_path), timeout=policy.budget_s + 30):
+    with file_lock(lock_path(store.path, store.state_path), timeout=policy.budget_s + 30):
         with_retry(clone, policy)
         repo = TeamRepo(store.path, root, state=store.state_path)
         repo.git.run(["config", "core.symlinks", "false"])

@@ -63,7 +63,9 @@ def test_ten_teammates_converge(git_server: GitServer, teammates, tmp_path: Path
         )
     for proc in procs:
         assert proc.wait(timeout=RUN_SECONDS + 120) == 0
-    logs = {p.name: json.loads((tmp_path / f"{p.name}.json").read_text()) for p in [*people, offline]}
+    logs = {
+        p.name: json.loads((tmp_path / f"{p.name}.json").read_text()) for p in [*people, offline]
+    }
     assert all(e.startswith("network") for e in logs["offline"]["errors"] if "local" not in e)
 
     # Back online: the first sync converges it; then everyone syncs in turn, twice.

@@ -176,6 +176,7 @@ def stop(data: StopInput, *, store: MemoryDir) -> None:
     if data.stop_hook_active:
         raise HookSkipped("stop_hook_active: another Stop hook is already continuing the turn")
     _maybe_dream(store)
+    _maybe_team_sync(store)
     _require_model()
     from ...daemon.client import queue_extraction
 
@@ -214,6 +215,26 @@ def _maybe_dream(store: MemoryDir) -> None:
         maybe_start(store.path, store.state_path)
     except (MemdirError, OSError) as exc:
         log_line("stop", f"consolidation check failed: {exc}")
+
+
+def _maybe_team_sync(store: MemoryDir) -> None:
+    """Without a daemon, hand team sync to a detached process (one ``stat`` when there is
+    no team clone); a running `memory watch` syncs by itself."""
+    if not (store.path / "team" / ".git").is_dir():
+        return
+    from ...daemon.files import DaemonFiles
+    from ...fsio import try_lock
+
+    held = try_lock(DaemonFiles.for_folder(store.path, state_dir=store.state_path).lock)
+    if held is None:
+        return  # the daemon holds the folder and syncs it
+    held.release()
+    from ...team.background import spawn_sync
+
+    try:
+        spawn_sync(store.path, store.state_path)
+    except OSError as exc:
+        log_line("stop", f"team sync could not start: {exc}")
 
 
 def _require_model() -> None:
