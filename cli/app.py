@@ -27,6 +27,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "prompt": "commands_store",
     "recall": "commands_recall",
     "stats": "commands_recall",
+    "search": "commands_search",
     "lint": "commands_lint",
     "extract": "commands_extract",
     "watch": "commands_watch",

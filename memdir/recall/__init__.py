@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .recaller import DEFAULT_BUDGET_S, Recaller, read_capped
-from .result import RecalledMemory, RecallResult
-
 if TYPE_CHECKING:
     from .prefetcher import Prefetch, prefetch
+    from .recaller import DEFAULT_BUDGET_S, Recaller, read_capped
+    from .result import RecalledMemory, RecallResult
+    from .textsearch import SearchHit, search
 
 __all__ = [
     "DEFAULT_BUDGET_S",
@@ -16,15 +16,38 @@ __all__ = [
     "RecallResult",
     "RecalledMemory",
     "Recaller",
+    "SearchHit",
     "prefetch",
     "read_capped",
+    "search",
 ]
+
+_MODULES = {
+    "DEFAULT_BUDGET_S": "recaller",
+    "Recaller": "recaller",
+    "read_capped": "recaller",
+    "RecallResult": "result",
+    "RecalledMemory": "result",
+    "Prefetch": "prefetcher",
+    "prefetch": "prefetcher",
+    "SearchHit": "textsearch",
+    "search": "textsearch",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The prefetcher pulls in asyncio: loaded only by callers that prefetch.
-    if name in ("Prefetch", "prefetch"):
+    # Each name is loaded on first use: the result records are all a hook answered by
+    # the daemon needs, the recaller pulls in the store, and the prefetcher asyncio.
+    module: Any
+    where = _MODULES.get(name)
+    if where == "recaller":
+        from . import recaller as module
+    elif where == "result":
+        from . import result as module
+    elif where == "prefetcher":
         from . import prefetcher as module
-
-        return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    elif where == "textsearch":
+        from . import textsearch as module
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(module, name)

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 from ..store import cachefile
 from ..types import MemoryHeader
 from ._vocab import RELATED_TERMS
-from .tokenize import Tokenizer
+from .tokenize import Tokenizer, detect_language
 
 if TYPE_CHECKING:
     from .offline import SelectorConfig
 
-_CACHE_VERSION = "tokens-1"
+_CACHE_VERSION = "tokens-2"
 
 #: A document's identity: (filename, mtime, size).
 Key = tuple[str, float, int]
@@ -152,9 +152,10 @@ class Documents:
         cfg = self.config
         stem = header.filename.rsplit("/", 1)[-1].removesuffix(".md")
         texts = (header.description, header.name, stem, header.snippet)
+        language = detect_language(f"{header.description}\n{header.name}\n{header.snippet}")
         raw: dict[str, float] = {}
         for f, text in enumerate(texts):
-            terms = self.tokenizer.terms(text)
+            terms = self.tokenizer.terms(text, language)
             if not terms:
                 continue
             # BM25F: each field's term count, weighted and normalised by field length.

@@ -241,3 +241,59 @@ RELATED_TERMS: tuple[str, ...] = (
     "pipeline pipelines dag dags airflow dagster etl",
     "feature features",
 )
+
+# Function words of the languages the tokenizer recognises besides English: a text is
+# taken to be in the language whose words it uses most (see `tokenize.detect_language`),
+# and they are dropped as stop words in that language. Snowball stems each language.
+OTHER_LANGUAGES: dict[str, frozenset[str]] = {
+    language: frozenset(words.split())
+    for language, words in {
+        "german": """
+            aber alle als also am an auch auf aus bei bin bis bitte da damit dann das
+            dass dem den denn der des die dies diese diesem diesen dieser doch dort du
+            durch ein eine einem einen einer eines er es etwas für gegen hat hatte
+            haben ich ihr im in ist ja jetzt kann kein keine mit muss nach nicht noch
+            nun nur ob oder ohne sein sich sie sind so soll sollen über um und uns
+            unser unsere unter vom von vor war waren was weil welche wenn wer werden
+            wie wir wird wo zu zum zur
+            """,
+        "french": """
+            au aux avec ce ces cette comme dans de des du elle en est et être il ils
+            je la le les leur mais me même mes moi mon ne nos notre nous on ou où par
+            pas pour qu que quel quelle qui sa se ses si son sont sur ta te tes toi
+            ton tu un une vos votre vous
+            """,
+        "spanish": """
+            al algo como con cuando de del desde donde el ella ellos en entre era es
+            esa ese esta este esto estos fue ha hay la las le les lo los más me mi
+            muy nos nosotros o para pero por porque que qué se ser si sin sobre su
+            sus también te tu un una uno unos y ya yo
+            """,
+        "italian": """
+            al alla alle anche che chi come con cosa da dal dalla dei del della delle
+            di dove e ed gli ha hanno il in io la le lei lo loro ma mi mio nel nella
+            noi non o per perché più quando quella quello questa questo se si sono su
+            sua suo tra tu un una uno vi voi
+            """,
+        "dutch": """
+            aan al als bij dan dat de der deze die dit doen door een en er geen had
+            heb hebben heeft hem het hier hij hoe hun ik in is ja je kan maar me met
+            mij mijn moet na naar niet nog nu of om onder ons ook op over te tegen
+            toch tot u uit van veel voor want waren was wat we wel werd wie wij wil
+            worden zal ze zich zij zijn zo zou
+            """,
+        "portuguese": """
+            ao aos as com como da das de dele do dos e ela ele eles em entre era essa
+            esse esta este eu foi há isso isto já lhe mais mas me meu minha muito na
+            não nas nem no nos nós o os ou para pela pelo por quando que se sem ser
+            seu sua são também te tem um uma você
+            """,
+    }.items()
+}
+# Words English shares with none of the above, to weigh against them.
+ENGLISH_MARKERS: frozenset[str] = frozenset(
+    """
+    the and is are was were of to in for with that this what how when why who which
+    do does did we you it on at be been not our your have has can should would will
+    """.split()
+)

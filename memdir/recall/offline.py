@@ -53,7 +53,7 @@ from pathlib import Path
 from ..types import MemoryHeader
 from ._postings import Documents, Key
 from ._vocab import STOP_WORDS
-from .tokenize import WORD_RE, Tokenizer, is_selectable_query
+from .tokenize import WORD_RE, Tokenizer, detect_language, is_selectable_query
 
 __all__ = ["CacheInfo", "OfflineSelector", "Scored", "SelectorConfig"]
 
@@ -252,10 +252,11 @@ class OfflineSelector:
         # Specificity is judged as if unrelated memories were also there: in a store of
         # three, a word all three share still tells them apart from everything else.
         n = len(offered) + self.config.background
-        words = list(dict.fromkeys(self._tokenizer.terms(query)))
+        language = detect_language(query)
+        words = list(dict.fromkeys(self._tokenizer.terms(query, language)))
         groups = [self._variants(w) for w in words]
         if self.config.compounds:
-            groups += [[(c, 1.0)] for c in self._compounds(query, words)]
+            groups += [[(c, 1.0)] for c in self._compounds(query, words, language)]
         unit = _idf(n, 1)
         totals: dict[Key, float] = {}
         concepts: list[list[tuple[str, float]]] = []
@@ -340,12 +341,12 @@ class OfflineSelector:
             return True
         return any(t in self._index.postings for t in self._tokenizer.word(part))
 
-    def _compounds(self, query: str, words: list[str]) -> list[str]:
+    def _compounds(self, query: str, words: list[str], language: str) -> list[str]:
         """Stored terms spelled as two adjacent query words ("heat pump" -> "heatpump")."""
         raw = WORD_RE.findall(query.lower())
         out: dict[str, None] = {}
         for left, right in zip(raw, raw[1:], strict=False):
-            for term in self._tokenizer.word(left + right):
+            for term in self._tokenizer.word(left + right, language):
                 if term not in words and term in self._index.postings:
                     out[term] = None
         return list(out)

@@ -382,3 +382,19 @@ def benchmark_store() -> list[MemoryHeader]:
 )
 def test_a_second_right_answer_behind_a_strong_one_is_kept(query: str, relevant: str) -> None:
     assert relevant in names(OfflineSelector().rank(query, benchmark_store()))
+
+
+def test_a_german_memory_is_found_by_a_german_query() -> None:
+    german = header(
+        "mahngebuehren.md",
+        "Mahngebühren werden pro angefangenem Monat berechnet",
+        name="Mahngebühren",
+        snippet="Die Mahngebühr ist auf 25 Euro begrenzt und wird von der Buchhaltung "
+        "freigegeben, wenn eine Rechnung überfällig ist.",
+    )
+    selector = OfflineSelector()
+    # German stems meet ("Mahngebühr"/"Mahngebühren", "berechnen"/"berechnet"), and the
+    # German function words ("wie", "wir", "die") are not taken for content.
+    found = selector.rank("Wie berechnen wir die Mahngebühr?", [*STORE, german])
+    assert names(found) == ["mahngebuehren.md"]
+    assert set(found[0].matched_terms) == {"berechn", "mahngebuhr"}
