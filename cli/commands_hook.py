@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -140,6 +140,23 @@ def install_claude_code(scope: str, dry_run: bool) -> None:
         done="Installed memdir's hooks for",
         nothing=f"memdir's hooks are already installed in {path}; nothing changed.",
     )
+
+
+@install.command("git-hook")
+@click.pass_obj
+def install_git_hook(store: Any) -> None:
+    """Add a pre-commit hook refusing team memories with a credential or invalid frontmatter.
+
+    For an in-repo team folder (`memory team init --in-repo`): memdir never commits there,
+    so this hook checks each staged file of that folder before the project's own commits.
+
+    \b
+    Example:
+        memory team init --in-repo && memory install git-hook
+    """
+    from memdir.team.githook import install_for
+
+    click.echo(f"Installed the pre-commit hook: {install_for(store)}")
 
 
 @click.group()

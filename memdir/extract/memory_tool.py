@@ -217,8 +217,12 @@ class MemoryFolderTool(BetaAbstractMemoryTool):
 
     def create(self, command: BetaMemoryTool20250818CreateCommand) -> str:
         relative = self._writable(command.path)
-        action: Action = "updated" if self._real(relative).exists() else "created"
-        return self._write(command.path, relative, action, text=command.file_text)
+        if self._real(relative).exists():
+            return self._write(command.path, relative, "updated", text=command.file_text)
+        # A new memory goes where the team's scope rules say (team/ or private); the reply
+        # names the path it was saved at.
+        routed = self.store.routed_filename(relative, command.file_text)
+        return self._write(f"{ROOT}/{routed}", routed, "created", text=command.file_text)
 
     def str_replace(self, command: BetaMemoryTool20250818StrReplaceCommand) -> str:
         relative = self._writable(command.path)

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import (
     InvalidMemoryError,
+    MemdirError,
     MemoryExistsError,
     MemoryNotFoundError,
     StoreIOError,
@@ -165,6 +166,19 @@ class MemoryDir(FolderBase):
             self._commit(relative, text, create_only=not overwrite, previous=previous)
         warnings = tuple(message for _rule, message in derivable_content(body))
         return SaveResult(self.read(relative), warnings)
+
+    def routed_filename(self, relative: str, text: str) -> str:
+        """Where a new memory file written whole (by an agent's tool) belongs: `relative`
+        itself, or ``team/relative`` when its type goes to the team by the scope rules."""
+        from .memoryfile import split_frontmatter
+
+        if "/" in relative:
+            return relative  # a path the writer chose on purpose
+        meta = split_frontmatter(text.replace("\r\n", "\n")).meta
+        try:
+            return self._routed(relative, str(meta.get("type")), None, overwrite=False)
+        except MemdirError:
+            return relative  # the other folder has it, or no team: validation decides
 
     def _routed(
         self, relative: str, type: MemoryType | str, scope: str | None, *, overwrite: bool

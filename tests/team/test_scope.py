@@ -70,3 +70,34 @@ def test_save_refuses_a_name_used_in_the_other_folder(tmp_path: Path) -> None:
     )
     with pytest.raises(MemoryExistsError, match="other folder"):
         store.save(name="Freeze", description="Deploy freeze", type="project", body="b")
+
+
+def test_the_extractors_memory_tool_routes_new_files(tmp_path: Path) -> None:
+    from memdir.extract.memory_tool import MemoryFolderTool
+
+    store = _with_team(tmp_path)
+    store.init()
+    tool = MemoryFolderTool(store)
+    project = "---\nname: Freeze\ndescription: Deploy freeze dates\ntype: project\n---\nb\n"
+    feedback = "---\nname: Terse\ndescription: Short answers please\ntype: feedback\n---\nb\n"
+    shared = tool.run({"command": "create", "path": "/memories/freeze.md", "file_text": project})
+    kept = tool.run({"command": "create", "path": "/memories/terse.md", "file_text": feedback})
+    assert not shared.is_error and "/memories/team/freeze.md" in shared.text
+    assert not kept.is_error and "/memories/terse.md" in kept.text
+    assert (store.path / "team" / "freeze.md").exists() and (store.path / "terse.md").exists()
+    # Rewriting an existing file keeps it where it is.
+    again = tool.run({"command": "create", "path": "/memories/terse.md", "file_text": feedback})
+    assert not again.is_error and not (store.path / "team" / "terse.md").exists()
+
+
+def test_mcp_remember_routes_by_type(tmp_path: Path) -> None:
+    from memdir.integrations.mcp_server import MemdirTools
+
+    store = _with_team(tmp_path)
+    tools = MemdirTools(store)
+    tools.remember(
+        type="reference", name="Tracker", description="Bugs live in INFRA", body="Linear."
+    )
+    tools.remember(type="user", name="Role", description="Senior Go engineer", body="Go.")
+    assert (store.path / "team" / "tracker.md").exists()
+    assert (store.path / "role.md").exists()
