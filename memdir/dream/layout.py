@@ -103,6 +103,8 @@ def tidy(files: DreamFiles, *, keep_staging: str | None = None) -> None:
     archive are kept, so nothing a run retired is ever lost."""
     import shutil
 
+    # The staging copies' own caches and locks: useless once their run is over.
+    shutil.rmtree(files.root / "scratch", ignore_errors=True)
     with contextlib.suppress(OSError):
         for path in (files.root / "staging").iterdir():
             if path.name != keep_staging:

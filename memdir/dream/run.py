@@ -271,6 +271,7 @@ def _run(
             **common,
         )
     finally:
+        staging.discard(files.root / "scratch")
         if not keep_staging:
             staging.discard(stage_dir)
 

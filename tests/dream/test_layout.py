@@ -22,6 +22,7 @@ def test_a_killed_runs_staging_copy_is_removed_by_the_next_run(memory_dir: Path)
 
     assert not leftover.exists()
     assert not list((files.root / "staging").iterdir())
+    assert not (files.root / "scratch").exists()
 
 
 def test_old_runs_lose_their_copies_but_keep_record_and_archive(memory_dir: Path) -> None:
