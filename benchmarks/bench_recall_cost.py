@@ -1,29 +1,34 @@
-"""Recall's own cost (model excluded) for 200, 2,000 and 10,000 memories, next to the floor.
+"""What a fresh `memory recall --offline` and a fresh hook call cost, next to the floor.
 
-The floor is the simplest loop that could do the job's I/O: list the folder and read the
-first 4 KB of every file. "cold" is a fresh Recaller with empty caches (a new process with
-no memdir state); "warm" repeats the recall on the same Recaller with the store unchanged;
-"warm, new process" is a fresh Recaller that finds the header cache saved in the state
-folder (what a hook process sees). Also times `memory recall --offline` on 200 memories.
+Every figure is the wall time of a new process, as Claude Code pays it on every prompt:
 
-    python benchmarks/bench_recall_cost.py [--sizes 200,2000,10000] [--repeat 5]
+- floor: start Python, list the folder, read the first 4 KB of every file;
+- `memory recall --offline QUERY` (run outside any repository: nothing to verify);
+- the hook: `memory hook claude-code user-prompt-submit` with a new session's JSON;
+- the hook while `memory watch` runs for the folder (the daemon answers);
+
+each warm (memdir's caches filled by an earlier run) and cold (state folder emptied
+before every run), at 200 / 2,000 / 10,000 memories. With ``--before EXE`` the same
+commands run with another checkout's `memory` (its own venv) in the same run.
+
+    python benchmarks/bench_recall_cost.py [--sizes 200,2000,10000] [--runs 11]
+        [--before /path/to/other/.venv/bin/memory]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
-
-from memdir.model.boundary import ModelConfig
-from memdir.recall.recaller import Recaller
-from memdir.store.folder import MemoryDir
 
 WORDS = (
     "deploy freeze billing invoice webhook retry postgres migration dashboard latency oncall "
@@ -38,6 +43,12 @@ QUERIES = (
     "can we deploy during the december freeze",
     "where is the latency dashboard for the ledger",
     "how should refunds be rounded in the invoice currency",
+)
+FLOOR = (
+    "import os, sys\n"
+    "for e in os.scandir(sys.argv[1]):\n"
+    "    if e.name.endswith('.md'):\n"
+    "        with open(e.path, 'rb') as h: h.read(4096)\n"
 )
 
 
@@ -58,80 +69,130 @@ def make_store(folder: Path, n: int, seed: int = 7) -> None:
         os.utime(path, (mtime, mtime))
 
 
-def floor(folder: Path) -> float:
+def timed(cmd: list[str], *, env: dict[str, str], cwd: str, stdin: str | None = None) -> float:
     started = time.perf_counter()
-    for entry in os.scandir(folder):
-        if entry.name.endswith(".md"):
-            with open(entry.path, "rb") as handle:
-                handle.read(4096)
+    subprocess.run(cmd, env=env, cwd=cwd, input=stdin, capture_output=True, text=True, check=True)
     return time.perf_counter() - started
 
 
-def timed_recall(recaller: Recaller, query: str) -> float:
-    started = time.perf_counter()
-    recaller.recall(query, offline=True)
-    return time.perf_counter() - started
+def stats(values: list[float]) -> tuple[float, float]:
+    values = sorted(values)
+    return statistics.median(values), values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
 
 
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:8.1f}"
+class Version:
+    """One checkout's `memory` command and the Python of its venv."""
+
+    def __init__(self, name: str, exe: Path) -> None:
+        self.name = name
+        self.exe = exe
+        self.python = exe.with_name("python")
 
 
-def bench_size(n: int, repeat: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "memories"
-        folder.mkdir()
-        make_store(folder, n)
-        floors = [floor(folder) for _ in range(repeat)]
-        colds, warms, reopen = [], [], []
-        for r in range(repeat):
-            state = Path(tmp) / f"state{r}"
-            store = MemoryDir(folder, state=state)
-            recaller = Recaller(store, config=ModelConfig(offline=True))
-            colds.append(timed_recall(recaller, QUERIES[r % len(QUERIES)]))
-            warms.append(statistics.median(timed_recall(recaller, q) for q in QUERIES))
-            again = Recaller(MemoryDir(folder, state=state), config=ModelConfig(offline=True))
-            reopen.append(timed_recall(again, QUERIES[(r + 1) % len(QUERIES)]))
-        f, c, w, o = (statistics.median(x) for x in (floors, colds, warms, reopen))
-        print(
-            f"{n:>6} | floor {ms(f)} ms | cold {ms(c)} ms ({c / f:4.2f}x) | "
-            f"warm {ms(w)} ms ({w / f:4.2f}x) | warm, new process {ms(o)} ms ({o / f:4.2f}x)"
+def hook_input(folder: Path, cwd: str, query: str) -> str:
+    session = uuid.uuid4().hex
+    return json.dumps(
+        {
+            "session_id": session,
+            "transcript_path": f"{cwd}/{session}.jsonl",
+            "cwd": cwd,
+            "hook_event_name": "UserPromptSubmit",
+            "prompt": query,
+        }
+    )
+
+
+def run_daemon(version: Version, folder: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [str(version.exe), "--dir", str(folder), "watch"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        out = subprocess.run(
+            [str(version.exe), "--dir", str(folder), "watch", "--status"],
+            env=env,
+            capture_output=True,
+            text=True,
         )
+        if out.returncode == 0 and "running" in out.stdout:
+            time.sleep(0.5)
+            return proc
+        time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError("the daemon did not start")
 
 
-def bench_cli(repeat: int) -> None:
-    exe = Path(sys.executable).with_name("memory")
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "memories"
-        folder.mkdir()
-        make_store(folder, 200)
-        env = dict(os.environ, MEMDIR_STATE_DIR=str(Path(tmp) / "state"), MEMDIR_OFFLINE="1")
-        # Run from a folder outside any repository: nothing to verify against, as for a
-        # store of notes; verification has its own benchmark (bench_verify.py).
-        cmd = [str(exe), "--dir", str(folder), "recall", "--offline", QUERIES[0]]
-        run = {"env": env, "cwd": tmp, "capture_output": True, "check": True}
-        subprocess.run(cmd, **run)  # the first run fills the caches
-        times = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            subprocess.run(cmd, **run)
-            times.append(time.perf_counter() - started)
-        times.sort()
-        print(
-            f"`memory recall --offline` on 200 memories (wall clock, new process): "
-            f"median {ms(statistics.median(times))} ms, max {ms(times[-1])} ms"
-        )
+def bench(
+    version: Version, folder: Path, tmp: Path, runs: int, cold_runs: int
+) -> dict[str, list[float]]:
+    state = tmp / f"state-{version.name}"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE",)}
+    env.update(MEMDIR_STATE_DIR=str(state), MEMDIR_OFFLINE="1", MEMDIR_DIR=str(folder))
+    env.pop("ANTHROPIC_API_KEY", None)
+    cwd = str(tmp)  # outside any repository: nothing to verify, as for a store of notes
+    recall = [str(version.exe), "recall", "--offline"]
+    hook = [str(version.exe), "hook", "claude-code", "user-prompt-submit"]
+    out: dict[str, list[float]] = {
+        k: [] for k in ("recall cold", "recall warm", "hook cold", "hook warm", "hook, daemon")
+    }
+    for i in range(cold_runs):
+        q = QUERIES[i % len(QUERIES)]
+        shutil.rmtree(state, ignore_errors=True)
+        out["recall cold"].append(timed([*recall, q], env=env, cwd=cwd))
+        shutil.rmtree(state, ignore_errors=True)
+        out["hook cold"].append(timed(hook, env=env, cwd=cwd, stdin=hook_input(folder, cwd, q)))
+    timed([*recall, QUERIES[0]], env=env, cwd=cwd)  # fill the caches
+    for i in range(runs):
+        q = QUERIES[i % len(QUERIES)]
+        out["recall warm"].append(timed([*recall, q], env=env, cwd=cwd))
+        out["hook warm"].append(timed(hook, env=env, cwd=cwd, stdin=hook_input(folder, cwd, q)))
+    daemon = run_daemon(version, folder, env)
+    try:
+        for i in range(runs):
+            q = QUERIES[i % len(QUERIES)]
+            out["hook, daemon"].append(
+                timed(hook, env=env, cwd=cwd, stdin=hook_input(folder, cwd, q))
+            )
+    finally:
+        daemon.terminate()
+        daemon.wait(30)
+    return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="200,2000,10000")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--before", type=Path, help="another checkout's .venv/bin/memory")
     args = parser.parse_args()
-    print("recall cost, model excluded (median of runs; files in page cache)")
+    versions = [Version("now", Path(sys.executable).with_name("memory"))]
+    if args.before:
+        versions.append(Version("before", args.before))
+    print("fresh-process wall time, median / p95 in ms (ratio to the floor's median)")
     for n in (int(s) for s in args.sizes.split(",")):
-        bench_size(n, args.repeat)
-    bench_cli(max(args.repeat, 10))
+        with tempfile.TemporaryDirectory() as name:
+            tmp = Path(name)
+            folder = tmp / "memories"
+            folder.mkdir()
+            make_store(folder, n)
+            floor_cmd = [str(versions[0].python), "-c", FLOOR, str(folder)]
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+            timed(floor_cmd, env=env, cwd=name)
+            floor = [timed(floor_cmd, env=env, cwd=name) for _ in range(args.runs)]
+            f_med, f_p95 = stats(floor)
+            print(f"\n{n:,} memories: floor {f_med * 1e3:.1f} / {f_p95 * 1e3:.1f}")
+            cold_runs = args.cold_runs if n < 10_000 else max(3, args.cold_runs // 2)
+            for version in versions:
+                for what, values in bench(version, folder, tmp, args.runs, cold_runs).items():
+                    med, p95 = stats(values)
+                    print(
+                        f"  {version.name:<7}{what:<14}{med * 1e3:8.1f} / {p95 * 1e3:7.1f}"
+                        f"  ({med / f_med:4.2f}x)"
+                    )
 
 
 if __name__ == "__main__":

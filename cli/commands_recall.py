@@ -3,53 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from memdir.paths import verification_root
 from memdir.store.folder import MemoryDir
 
-if TYPE_CHECKING:
-    from memdir.recall import RecallResult
-
-from .output import age_label, echo_json
+from .output import echo_json
+from .recall_text import MAX_LIMIT, render_human
 
 pass_store = click.make_pass_decorator(MemoryDir)
-
-
-def render_human(result: RecallResult, *, explain: bool) -> str:
-    """The recall result for a person: selector, then each memory with its notes."""
-    lines = []
-    how = "the model" if result.selector == "llm" else "the offline selector"
-    head = f"Selected by {how}"
-    if result.fallback_reason:
-        head += f" ({result.fallback_reason})"
-    lines.append(head + ".")
-    if result.skipped:
-        lines.append(f"Nothing recalled: {result.skipped}.")
-    elif not result.memories:
-        lines.append("No memory clearly helps with this query.")
-    for m in result.memories:
-        h = m.header
-        kind = h.type.value if h.type else "untyped"
-        weak = "  (weaker match)" if m.low_confidence else ""
-        lines += ["", f"== {h.name}  [{kind}]  {age_label(m.age_days)}  {h.path}{weak}"]
-        if explain and m.why:
-            lines.append(f"   why: {m.why}")
-        if m.freshness:
-            lines.append(f"   ! {m.freshness}")
-        if m.references:
-            from memdir.verify import render_note
-
-            # The same wording the agent sees in the recall block; problems flagged.
-            for line in render_note(m.references).splitlines():
-                lines.append(f"   {'  ' if line.endswith(': found') else '! '}{line}")
-        lines.append("")
-        lines += ["   " + line if line else "" for line in m.content.splitlines()]
-        if m.truncated:
-            lines.append(f"   [cut; the whole memory is in {h.path}]")
-    return "\n".join(lines)
 
 
 @click.command()
@@ -66,7 +29,7 @@ def render_human(result: RecallResult, *, explain: bool) -> str:
 @click.option("--no-verify", is_flag=True, help="Do not check files and names against the project.")
 @click.option(
     "--limit",
-    type=click.IntRange(1, 50),
+    type=click.IntRange(1, MAX_LIMIT),
     help="Return up to this many, weaker matches marked as such (default: only clear ones).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")

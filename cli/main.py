@@ -2,7 +2,8 @@
 
 Claude Code runs ``memory hook claude-code <event>`` on every prompt, so that exact
 command line skips click (and its import) and goes straight to the library, which never
-raises and never exits non-zero. Everything else goes through the click group in `app`.
+raises and never exits non-zero. A plain ``memory [--dir D] recall QUERY [options]`` line
+skips click too (`recall_text`). Everything else goes through the click group in `app`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ def main() -> None:
         # Everything is written and flushed; skipping the interpreter's teardown (module
         # cleanup, garbage collection) saves about 10 ms on every prompt.
         os._exit(0)
+    if "recall" in args[:3]:
+        from .recall_text import parse_plain_recall, run_plain_recall
+
+        options = parse_plain_recall(args)
+        if options is not None:
+            _exit_fast(run_plain_recall(options))
+            return
     from .app import cli
 
     try:

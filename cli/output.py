@@ -6,11 +6,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import click
-
 
 def echo_json(data: Any) -> None:
     """Print `data` as indented JSON (the `--json` form of every command)."""
+    import click  # here: `memory recall`'s own line runs without click (see recall_text)
+
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 

@@ -214,11 +214,23 @@ FOLDER_KEY_DIGITS = 16
 
 def folder_key(memory_dir: Path) -> str:
     """A short stable key for a memory folder, used to name its state files."""
-    import hashlib
-
     resolved = str(Path(os.path.abspath(memory_dir)))
-    digest = hashlib.sha256(resolved.encode("utf-8")).hexdigest()[:FOLDER_KEY_DIGITS]
+    digest = _sha256_hex(resolved.encode("utf-8"))[:FOLDER_KEY_DIGITS]
     return f"{folder_key_prefix(memory_dir)}{digest}"
+
+
+def _sha256_hex(data: bytes) -> str:
+    # Trigger: every recall and hook names its caches by this key. Why: `hashlib` loads
+    # OpenSSL, a few milliseconds of a hook's start-up; the builtin SHA-256 module gives
+    # the same digest. Outcome: hashlib only where that module is missing.
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found]  # Python 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found]  # 3.11
+        except ImportError:
+            from hashlib import sha256
+    return str(sha256(data).hexdigest())
 
 
 def folder_key_prefix(memory_dir: Path) -> str:

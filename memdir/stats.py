@@ -2,12 +2,17 @@
 
 Hooks, the CLI, the MCP server and the daemon are separate processes, so counters live on
 disk: ``<state dir>/stats.json``, changed under a file lock and replaced atomically, so a
-reader never needs the lock and never sees half a file.
+reader never needs the lock and never sees half a file. Counts bumped on every recall go
+through `Stats.tally` instead: one appended line in ``stats.pending``, no lock and no
+rename on the recall's path, folded into ``stats.json`` by the next `bump` or `set`, or
+when the file grows past `PENDING_MAX_BYTES`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +22,9 @@ from .errors import LockTimeoutError, StoreIOError
 from .fsio import atomic_write, file_lock
 
 STATS_FILE = "stats.json"
+PENDING_FILE = "stats.pending"
+#: Appended counts are folded into stats.json once the pending file passes this size.
+PENDING_MAX_BYTES = 64 * 1024
 
 #: Long enough for any real holder (a read-modify-write of a tiny file), short enough
 #: that a wedged holder cannot stall a recall for long.
@@ -69,6 +77,7 @@ class Stats:
 
     def __init__(self, state_dir: Path) -> None:
         self._file = _JsonFile(Path(state_dir) / STATS_FILE)
+        self._pending = Path(state_dir) / PENDING_FILE
 
     @property
     def path(self) -> Path:
@@ -84,8 +93,47 @@ class Stats:
             with self._file.update() as data:
                 for name, value in counts.items():
                     data[name] = _as_int(data.get(name)) + value
+                self._fold(data)
         except (LockTimeoutError, StoreIOError, OSError):
             return
+
+    def tally(self, **counts: int) -> None:
+        """Add counts without waiting for anyone: one line appended (best effort).
+
+        For counters bumped on a hot path (every recall). A single ``O_APPEND`` write of a
+        short line lands whole even with other processes writing at the same time.
+        """
+        counts = {name: value for name, value in counts.items() if value}
+        if not counts:
+            return
+        line = (json.dumps(counts, separators=(",", ":")) + "\n").encode("utf-8")
+        try:
+            fd = os.open(self._pending, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line)
+                size = os.fstat(fd).st_size
+            finally:
+                os.close(fd)
+        except OSError:
+            return
+        if size > PENDING_MAX_BYTES:
+            try:
+                with self._file.update() as data:
+                    self._fold(data)
+            except (LockTimeoutError, StoreIOError, OSError):
+                return
+
+    def _fold(self, data: dict[str, Any]) -> None:
+        """Move the appended counts into `data` (called under the stats lock)."""
+        taken = self._pending.with_name(f".{PENDING_FILE}.{os.getpid()}")
+        try:
+            os.replace(self._pending, taken)
+        except OSError:
+            return
+        for name, value in _read_pending(taken).items():
+            data[name] = _as_int(data.get(name)) + value
+        with contextlib.suppress(OSError):
+            os.unlink(taken)
 
     def set(self, **values: int) -> None:
         """Store gauges: each value replaces whatever was there."""
@@ -94,12 +142,15 @@ class Stats:
         try:
             with self._file.update() as data:
                 data.update(values)
+                self._fold(data)
         except (LockTimeoutError, StoreIOError, OSError):
             return
 
     def read(self) -> dict[str, int]:
         """Every counter and gauge, sorted by name; non-integer entries are ignored."""
         data = self._file.read()
+        for name, value in _read_pending(self._pending).items():
+            data[name] = _as_int(data.get(name)) + value
         return {
             name: value
             for name, value in sorted(data.items())
@@ -109,6 +160,25 @@ class Stats:
     def get(self, name: str) -> int:
         """One counter; 0 when it was never bumped."""
         return self.read().get(name, 0)
+
+
+def _read_pending(path: Path) -> dict[str, int]:
+    """The counts appended to `path`, summed; damaged lines are skipped."""
+    totals: dict[str, int] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return totals
+    for line in text.splitlines():
+        try:
+            counts = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(counts, dict):
+            for name, value in counts.items():
+                if isinstance(name, str) and _as_int(value):
+                    totals[name] = totals.get(name, 0) + _as_int(value)
+    return totals
 
 
 def _as_int(value: object) -> int:

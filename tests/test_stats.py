@@ -103,3 +103,33 @@ def test_processes_do_not_lose_updates(tmp_path: Path) -> None:
     for child in children:
         assert child.wait(timeout=60) == 0
     assert Stats(tmp_path).get("n") == 160
+
+
+def test_tally_appends_without_rewriting_and_reads_with_the_rest(tmp_path: Path) -> None:
+    from memdir.stats import PENDING_FILE
+
+    stats = Stats(tmp_path)
+    stats.bump(recalls=2)
+    before = (tmp_path / STATS_FILE).stat().st_ino
+    stats.tally(recalls=1, recalled_memories=3)
+    stats.tally(recalls=1, nothing=0)
+    assert (tmp_path / STATS_FILE).stat().st_ino == before  # no rename per tally
+    assert (tmp_path / PENDING_FILE).read_text().count("\n") == 2
+    assert stats.read() == {"recalled_memories": 3, "recalls": 4}
+    # The next bump folds what was appended into the file.
+    stats.bump(model_attempts=1)
+    assert not (tmp_path / PENDING_FILE).exists()
+    on_disk = json.loads((tmp_path / STATS_FILE).read_text(encoding="utf-8"))
+    assert on_disk == {"model_attempts": 1, "recalled_memories": 3, "recalls": 4}
+
+
+def test_tally_survives_a_damaged_line_and_folds_when_large(tmp_path: Path, monkeypatch) -> None:
+    import memdir.stats as module
+
+    (tmp_path / module.PENDING_FILE).write_text('{"recalls": 1}\n{"recal\n')
+    stats = Stats(tmp_path)
+    assert stats.read() == {"recalls": 1}
+    monkeypatch.setattr(module, "PENDING_MAX_BYTES", 30)
+    stats.tally(recalls=1)
+    assert not (tmp_path / module.PENDING_FILE).exists()
+    assert json.loads((tmp_path / STATS_FILE).read_text(encoding="utf-8")) == {"recalls": 2}

@@ -1,8 +1,13 @@
 """The one boundary for model calls: configuration, bounded retry and the circuit breaker."""
 
-from .boundary import MessageCreator, ModelBoundary, RetryPolicy, response_text
-from .breaker import BreakerSnapshot, BreakerState, CircuitBreaker
-from .config import ModelConfig
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .boundary import MessageCreator, ModelBoundary, RetryPolicy, response_text
+    from .breaker import BreakerSnapshot, BreakerState, CircuitBreaker
+    from .config import ModelConfig
 
 __all__ = [
     "BreakerSnapshot",
@@ -14,3 +19,18 @@ __all__ = [
     "RetryPolicy",
     "response_text",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: offline recall needs the config only, not the boundary's
+    # retry machinery (nor, through it, the SDK's helpers).
+    module: Any
+    if name in ("MessageCreator", "ModelBoundary", "RetryPolicy", "response_text"):
+        from . import boundary as module
+    elif name in ("BreakerSnapshot", "BreakerState", "CircuitBreaker"):
+        from . import breaker as module
+    elif name == "ModelConfig":
+        from . import config as module
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(module, name)

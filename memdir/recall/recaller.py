@@ -42,13 +42,13 @@ def read_capped(
     path: Path, *, max_lines: int = MAX_LINES, max_bytes: int = MAX_BYTES
 ) -> tuple[str, bool]:
     """A memory's body, cut at a line boundary to the line and byte caps."""
-    from ..store.memoryfile import split_frontmatter
+    from ..store.memoryfile import body_of
 
     with open(path, "rb") as handle:
         raw = handle.read(max_bytes * 4 + 4096)
         more = bool(handle.read(1))
     text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n")
-    body = split_frontmatter(text).body
+    body = body_of(text)
     lines = body.split("\n")
     kept: list[str] = []
     used = 0
@@ -196,7 +196,7 @@ class Recaller:
         append_query(
             self.store.state_path, self.store.path, query, [m.header.filename for m in memories]
         )
-        self.stats.bump(recalls=1, recalled_memories=len(memories))
+        self.stats.tally(recalls=1, recalled_memories=len(memories))
         return RecallResult(query, selector, reason, tuple(memories))
 
     def _read(

@@ -6,7 +6,6 @@ JSON file per session in the state folder, read and updated under a lock.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -43,12 +42,11 @@ class SessionStore:
         self.folder = state_dir / "sessions"
 
     def _file(self, session_id: str) -> Path:
-        stem = (
-            session_id
-            if _SAFE_ID.match(session_id) and session_id not in (".", "..")
-            else (hashlib.sha256(session_id.encode("utf-8")).hexdigest()[:32])
-        )
-        return self.folder / f"{stem}.json"
+        if _SAFE_ID.match(session_id) and session_id not in (".", ".."):
+            return self.folder / f"{session_id}.json"
+        import hashlib  # only for ids that cannot be a file name as they are
+
+        return self.folder / f"{hashlib.sha256(session_id.encode('utf-8')).hexdigest()[:32]}.json"
 
     def _read(self, path: Path) -> SessionState:
         try:

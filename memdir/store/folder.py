@@ -9,7 +9,6 @@ a symbolic link, creates new files so two creators cannot both succeed, stamps
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -63,6 +62,8 @@ class MemoryDir(FolderBase):
         Keyed on the lower-cased path, so two spellings of one name on a case-insensitive
         file system share it (two names on a sensitive one merely share a lock).
         """
+        import hashlib  # here: only writes need it, and recall starts faster without
+
         digest = hashlib.sha1(relative.lower().encode(), usedforsecurity=False).hexdigest()
         return file_lock(self.state_path / "locks" / self.key / f"{digest[:20]}.lock")
 

@@ -36,6 +36,9 @@ _NOT_PLAIN = re.compile(
 )
 
 
+_PLAIN_DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedHead:
     """Frontmatter found at the top of a file, or why there is none."""
@@ -65,10 +68,31 @@ def _flat_meta(lines: list[str], *, lenient: bool) -> dict[str, Any] | None:
         if lenient:
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
                 value = value[1:-1]
+        elif _PLAIN_DATE.match(value):
+            # What YAML makes of it, without YAML: memdir writes `updated:` on every save.
+            try:
+                meta[match.group(1)] = date.fromisoformat(value)
+            except ValueError:
+                return None  # an impossible date: YAML reports it
+            continue
         elif not value or _NOT_PLAIN.search(value):
             return None
         meta[match.group(1)] = value
     return meta
+
+
+def body_of(text: str) -> str:
+    """The body of a memory file, without reading its frontmatter (as `split_frontmatter`
+    would give it): recall shows bodies only, and YAML costs milliseconds to import."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return text
+    end = _closing_line(lines, len(lines))
+    return text if end is None else "\n".join(lines[end + 1 :]).lstrip("\n")
+
+
+def _closing_line(lines: list[str], limit: int) -> int | None:
+    return next((i for i in range(1, limit) if lines[i].rstrip() in ("---", "...")), None)
 
 
 def split_frontmatter(text: str, *, max_lines: int | None = None) -> ParsedHead:
@@ -81,7 +105,7 @@ def split_frontmatter(text: str, *, max_lines: int | None = None) -> ParsedHead:
     if not lines or lines[0].strip() != "---":
         return ParsedHead({}, text, None)
     limit = len(lines) if max_lines is None else min(len(lines), max_lines)
-    end = next((i for i in range(1, limit) if lines[i].rstrip() in ("---", "...")), None)
+    end = _closing_line(lines, limit)
     if end is None:
         return ParsedHead({}, text, f"frontmatter does not close within {limit} lines")
     block = lines[1:end]
