@@ -38,6 +38,8 @@ _MAX_SOCKET_PATH = 100
 #: A single answer is a handful of memories capped at 4 KB each; anything bigger is wrong.
 _MAX_ANSWER_BYTES = 4 * 1024 * 1024
 PROTOCOL_VERSION = 1
+#: Characters of the folder's name that start a short socket name.
+_SHORT_PREFIX = 12
 
 
 def daemon_dir(state_dir: Path) -> Path:
@@ -62,7 +64,8 @@ def socket_path(memory_dir: Path, *, state_dir: Path | None = None) -> Path:
 
     seed = f"{os.path.abspath(state)}\0{key}".encode()
     digest = hashlib.sha256(seed).hexdigest()[:24]
-    return short_socket_dir() / f"{digest}.sock"
+    # The folder's name starts the file name, so `live_socket` can rule it out unhashed.
+    return short_socket_dir() / f"{folder_key_prefix(memory_dir)[:_SHORT_PREFIX]}{digest}.sock"
 
 
 def short_socket_dir() -> Path:
@@ -175,7 +178,7 @@ def live_socket(memory_dir: Path, *, state_dir: Path | None = None) -> Path | No
     if len(os.fsencode(would_be)) <= _MAX_SOCKET_PATH:
         look_in, start = folder, prefix
     else:
-        look_in, start = short_socket_dir(), ""
+        look_in, start = short_socket_dir(), prefix[:_SHORT_PREFIX]
     try:
         names = os.listdir(look_in)
     except OSError:

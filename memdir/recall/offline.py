@@ -45,7 +45,7 @@ import heapq
 import math
 import threading
 from bisect import bisect_left
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -161,23 +161,38 @@ class OfflineSelector:
             for i, key in enumerate(keys):
                 if key in scores:
                     first.setdefault(key, i)
-            matched = {key: self._matched(key, concepts) for key in first}
-        passing = self._passing(scores, matched, len(candidates))
-        kept = []
-        for key, i in first.items():
-            header = candidates[i]
-            if exclude and str(header.path) in exclude:
-                continue
-            sure = key in passing
-            if sure or fill:
-                kept.append(Scored(header, round(scores[key], 6), matched[key], sure))
-        kept.sort(
-            key=lambda r: (not r.confident, -r.score, -_changed_at(r.header), r.header.filename)
-        )
-        return kept[:limit]
+            # Matched terms are worked out only where they decide something: for the
+            # memories above the bar, and for those returned.
+            matched: dict[Key, tuple[str, ...]] = {}
+
+            def terms(key: Key) -> tuple[str, ...]:
+                found = matched.get(key)
+                if found is None:
+                    found = matched[key] = self._matched(key, concepts)
+                return found
+
+            passing = self._passing(scores, terms, len(candidates))
+            order = sorted(
+                (key for key, i in first.items() if fill or key in passing),
+                key=lambda k: (
+                    k not in passing,
+                    -round(scores[k], 6),
+                    -_changed_at(candidates[first[k]]),
+                    candidates[first[k]].filename,
+                ),
+            )
+            kept = []
+            for key in order:
+                header = candidates[first[key]]
+                if exclude and str(header.path) in exclude:
+                    continue
+                kept.append(Scored(header, round(scores[key], 6), terms(key), key in passing))
+                if len(kept) == limit:
+                    break
+        return kept
 
     def _passing(
-        self, scores: dict[Key, float], matched: dict[Key, tuple[str, ...]], size: int
+        self, scores: dict[Key, float], terms: Callable[[Key], tuple[str, ...]], size: int
     ) -> set[Key]:
         """The memories that clear the bar for this query (see the module docstring)."""
         cfg = self.config
@@ -187,7 +202,7 @@ class OfflineSelector:
         passing = {
             key
             for key, score in scores.items()
-            if score >= bar and (len(matched[key]) > 1 or score >= cfg.min_score_single)
+            if score >= bar and (score >= cfg.min_score_single or len(terms(key)) > 1)
         }
         if not passing and best >= cfg.lone_floor:
             # One memory leading alone on a single shared word: in a small store that is

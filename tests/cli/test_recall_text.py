@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,16 @@ def test_the_plain_line_prints_what_the_click_command_prints(
         assert fast.stdout == slow.output
 
 
-def test_recall_and_the_hook_start_without_heavy_imports(folder: Path, tmp_path: Path) -> None:
+def test_recall_and_the_hook_start_without_heavy_imports(tmp_path: Path) -> None:
+    # A name no other test's daemon uses: with no socket of its own, not even a listing
+    # match, the client imports neither socket nor hashlib.
+    folder = tmp_path / f"notes{uuid.uuid4().hex[:8]}"
+    MemoryDir(folder).save(
+        name="Deploy freeze",
+        description="No production deploys from 2026-12-20 to 2027-01-05",
+        type="project",
+        body="Freeze.",
+    )
     recall = _run(
         ["--dir", str(folder), "recall", "--offline", "production deploy freeze"], tmp_path
     )
