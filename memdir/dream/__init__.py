@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .plan import Action, Plan, PlanEntry
-    from .run import DreamRun, consolidate, show, status
+    from .run import DreamRun, consolidate
     from .settings import DreamSettings
+    from .runs import show, status
     from .triggers import Due, check_due, maybe_start
 
 __all__ = [
@@ -31,8 +32,10 @@ def __getattr__(name: str) -> Any:
     module: Any
     if name in ("Action", "Plan", "PlanEntry"):
         from . import plan as module
-    elif name in ("DreamRun", "consolidate", "show", "status"):
+    elif name in ("DreamRun", "consolidate"):
         from . import run as module
+    elif name in ("show", "status"):
+        from . import runs as module
     elif name == "DreamSettings":
         from . import settings as module
     elif name in ("Due", "check_due", "maybe_start"):

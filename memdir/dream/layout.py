@@ -14,11 +14,13 @@ Nothing here is inside the memory folder: Claude Code's folder holds only memori
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..paths import folder_key
 
@@ -88,6 +90,14 @@ class DreamFiles:
         self.last.parent.mkdir(parents=True, exist_ok=True)
         self.last.touch()
         os.utime(self.last, (when, when))
+
+    def load_run(self, run_id: str) -> dict[str, Any] | None:
+        """A run's saved record (``runs/<run>/run.json``), or None when unreadable."""
+        try:
+            data = json.loads((self.run_dir(run_id) / "run.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
 
     def run_ids(self) -> list[str]:
         """Recorded runs, oldest first (ids sort by time)."""

@@ -25,16 +25,16 @@ from ..store.folder import MemoryDir
 from ..store.scan import INDEX_NAME
 from . import guard, staging
 from .apply import apply as apply_plan
-from .apply import pending, recover
+from .apply import recover
 from .gather import recent_transcripts
 from .layout import DreamFiles, new_run_id, tidy
-from .lock import RunLock, current_holder, read_holder
+from .lock import RunLock, read_holder
 from .offline import run_offline, tidy_index
 from .plan import Plan, build_plan
 from .recall_gate import GateResult, replay
 from .report import diff_report
 from .settings import DreamSettings
-from .triggers import check_due, sessions_since
+from .triggers import check_due
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +316,7 @@ def _held_message(verdict: guard.Verdict, gate: GateResult) -> str:
 
 def _latest_held_id(files: DreamFiles) -> str | None:
     ids = files.run_ids()
-    data = _load_run(files, ids[-1]) if ids else None
+    data = files.load_run(ids[-1]) if ids else None
     return ids[-1] if data is not None and data.get("status") == "held" else None
 
 
@@ -325,7 +325,7 @@ def _held_run(files: DreamFiles, store: MemoryDir) -> dict[str, Any] | None:
     ids = files.run_ids()
     if not ids:
         return None
-    data = _load_run(files, ids[-1])
+    data = files.load_run(ids[-1])
     if data is None or data.get("status") != "held" or not files.staging(ids[-1]).is_dir():
         return None
     if _digest(staging.snapshot(store.path)) != data.get("base"):
@@ -376,73 +376,3 @@ def _record(files: DreamFiles, run: DreamRun) -> DreamRun:
         files.run_dir(run.run_id) / "run.json", json.dumps(run.to_json(), indent=2), mode=0o600
     )
     return run
-
-
-def _load_run(files: DreamFiles, run_id: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads((files.run_dir(run_id) / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def show(store: MemoryDir, run_id: str | None = None) -> dict[str, Any]:
-    """A recorded run (the newest when `run_id` is None), as saved.
-
-    Raises:
-        MemoryNotFoundError: no such run (or none yet).
-    """
-    files = DreamFiles.for_folder(store.path, store.state_path)
-    ids = files.run_ids()
-    if run_id is None:
-        if not ids:
-            raise MemoryNotFoundError(
-                "no consolidation run yet; `memory dream` makes one", path=store.path
-            )
-        run_id = ids[-1]
-    matches = [i for i in ids if i == run_id or i.startswith(run_id)]
-    data = _load_run(files, matches[-1]) if matches else None
-    if data is None:
-        raise MemoryNotFoundError(
-            f"no consolidation run {run_id!r}; `memory dream --status` lists the last",
-            path=store.path,
-        )
-    return data
-
-
-def status(
-    store: MemoryDir, *, settings: DreamSettings | None = None, now: float | None = None
-) -> dict[str, Any]:
-    """Last run, when the next automatic run is due, who holds the lock."""
-    settings = settings or DreamSettings.from_env()
-    now = time.time() if now is None else now
-    files = DreamFiles.for_folder(store.path, store.state_path)
-    recovered = recover(store, files) if store.exists() else None
-    last = files.last_consolidated()
-    ids = files.run_ids()
-    last_run = _load_run(files, ids[-1]) if ids else None
-    sessions = sessions_since(store.path, store.state_path, last)
-    holder = read_holder(files)
-    live = current_holder(files, stale_s=settings.lock_stale_s, now=now)
-    due_at = None if last is None else last + settings.min_hours * 3600
-    return {
-        "folder": str(store.path),
-        "last_consolidated": last,
-        "last_run": None
-        if last_run is None
-        else {
-            k: last_run.get(k) for k in ("run", "status", "trigger", "mode", "started", "message")
-        },
-        "next": {
-            "time_ok_at": due_at,
-            "time_ok": due_at is None or now >= due_at,
-            "sessions": sessions,
-            "sessions_needed": settings.min_sessions,
-            "due": check_due(store.path, store.state_path, settings=settings, now=now).due,
-        },
-        "lock": None if holder is None else {**holder.to_json(), "live": live is not None},
-        "recovered": recovered,
-        "pending_apply": pending(files) is not None,
-        "state": str(files.root),
-        "archive": str(files.root / "archive"),
-    }
