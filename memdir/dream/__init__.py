@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .plan import Action, Plan, PlanEntry
     from .run import DreamRun, consolidate
-    from .settings import DreamSettings
     from .runs import show, status
+    from .settings import DreamSettings
     from .triggers import Due, check_due, maybe_start
 
 __all__ = [
