@@ -167,3 +167,106 @@ def test_new_entries_keep_the_given_order_after_the_existing_lines() -> None:
         "- [Title](a-older.md) — hook text",
     ]
     assert changes.added == tuple(new.splitlines()[2:])
+
+
+def test_brackets_in_a_title_cannot_break_the_link() -> None:
+    line = entry_line(header("a.md", "Plan [draft] ]x[", "hook"))
+    assert line == "- [Plan (draft) )x(](a.md) — hook"
+    assert local_links(line) == ["a.md"]
+
+
+def test_a_long_hook_is_cut_to_fill_the_line_exactly() -> None:
+    line = entry_line(header("a.md", "A", "x" * 200))
+    assert len(line) == MAX_ENTRY_CHARS
+    assert line.endswith("x…")
+
+
+def test_a_hook_that_fits_exactly_is_kept_whole() -> None:
+    start = "- [A](a.md)"
+    room = MAX_ENTRY_CHARS - len(start) - 3
+    hook = "x" * room
+    assert entry_line(header("a.md", "A", hook)) == f"{start} — {hook}"
+    cut = entry_line(header("a.md", "A", hook + "y"))
+    assert cut == f"{start} — {'x' * (room - 1)}…"
+
+
+def test_the_cut_never_leaves_a_space_before_the_ellipsis() -> None:
+    start = "- [A](a.md)"
+    room = MAX_ENTRY_CHARS - len(start) - 3
+    hook = "x" * (room - 2) + " yyyy"  # the cut lands just after the space
+    assert entry_line(header("a.md", "A", hook)) == f"{start} — {'x' * (room - 2)}…"
+
+
+def test_a_name_too_long_for_a_useful_hook_gets_no_hook() -> None:
+    for room, has_hook in ((12, True), (11, False)):
+        name = "N" * (MAX_ENTRY_CHARS - len("- [](a.md)") - 3 - room)
+        line = entry_line(header("a.md", name, "a hook that will not fit anyway"))
+        assert (" — " in line) is has_hook, room
+
+
+def test_adding_keeps_the_last_lines_trailing_spaces() -> None:
+    text = "- [A](a.md) — hard break  \n\n"
+    assert add_entry(text, header("b.md")) == (
+        "- [A](a.md) — hard break  \n- [Title](b.md) — hook text\n"
+    )
+
+
+def test_a_local_link_after_an_external_one_counts() -> None:
+    line = "- [web](https://example.com/x.md) then [A](a.md#part#two) and [B](./b.md)"
+    assert local_links(line) == ["a.md", "b.md"]
+
+
+def test_an_index_of_only_dead_entries_syncs_to_empty() -> None:
+    new, changes = plan_sync("- [Gone](gone.md) — x\n", [])
+    assert new == ""
+    assert changes.removed == ("- [Gone](gone.md) — x",)
+    assert remove_entries("- [Gone](gone.md) — x\n", ["gone.md"]) == ""
+
+
+def test_caps_are_inclusive() -> None:
+    at_lines = "".join(f"- line {i}\n" for i in range(200))
+    assert cap_index(at_lines).truncated_by is None
+    assert cap_index(at_lines).text == at_lines.rstrip("\n")
+    at_bytes = ("x" * 124 + "\n") * 200  # 125 bytes a line: exactly 25,000
+    capped = cap_index(at_bytes)
+    assert capped.truncated_by is None
+    assert (capped.total_lines, capped.total_bytes) == (200, 25_000)
+
+
+def test_cap_notes_name_the_cap_and_keep_the_text_before_them() -> None:
+    by_lines = cap_index("".join(f"- line {i}\n" for i in range(201)))
+    assert by_lines.text.endswith(
+        "- line 199\n\n> Note from memdir: MEMORY.md has 201 lines; only the first 200 are "
+        "shown (line cap). Keep entries to one short line and move detail into the memory files."
+    )
+    assert (by_lines.total_lines, by_lines.truncated_by) == (201, "lines")
+    text = "".join(f"- {'x' * 190} {i}\n" for i in range(150))
+    by_bytes = cap_index(text)
+    assert by_bytes.text.startswith("- " + "x" * 190 + " 0\n")
+    assert by_bytes.text.endswith(
+        f"\n\n> Note from memdir: MEMORY.md is {len(text.encode()):,} bytes; it was cut at "
+        "25,000 bytes (size cap). Shorten the entries so the whole index fits."
+    )
+    assert by_bytes.total_bytes == len(text.encode())
+
+
+def test_index_problems_name_line_numbers_and_respect_the_limits(tmp_path: Path) -> None:
+    index = tmp_path / "MEMORY.md"
+    text = "# Index\n- [Z](z.md) — dead\n- [A](a.md) — " + "y" * (MAX_ENTRY_CHARS - 14) + "\n"
+    problems = index_problems(text, {"a.md"}, index, style=True)
+    assert problems == [("index-dead-link", "line 2 links to missing z.md")]
+    longer = text.replace("— y", "— yy")
+    assert ("index-long-line", f"line 3 is 151 characters (over {MAX_ENTRY_CHARS})") in (
+        index_problems(longer, {"a.md"}, index, style=True)
+    )
+    at_cap = "".join(f"- [x](a.md) — {i}\n" for i in range(200))
+    assert index_problems(at_cap, {"a.md"}, index, style=True) == []
+    at_size = "- [x](a.md)\n" + "#" * (25_000 - 13) + "\n"
+    assert len(at_size.encode()) == 25_000
+    assert [r for r, _ in index_problems(at_size, {"a.md"}, index, style=True)] == [
+        "index-long-line"
+    ]
+    huge = "- [x](a.md)\n" + ("#" * 149 + "\n") * 180
+    assert index_problems(huge, {"a.md"}, index, style=True) == [
+        ("index-too-big", f"{len(huge.encode()):,} bytes, over the 25,000-byte cap")
+    ]

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import stat
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from memdir.store.folder import MemoryDir
+from memdir.store.indexsync import GeneratedLines, refresh_lines, stale_lines, sync_text
 from memdir.store.memoryfile import split_frontmatter
 
 OLD = "---\nname: Old\ndescription: an old note\ntype: user\nupdated: 2025-08-01\n---\nbody\n"
@@ -110,3 +116,189 @@ def test_stale_temp_files_of_dead_writers_are_removed_by_the_next_write(
     mine.write_text("x")
     MemoryDir(memory_dir).save(name="A", description="a", type="user", body="b")
     assert not leftover.exists() and mine.exists()
+
+
+# -- the record of memdir's own lines --------------------------------------------------------
+
+
+def _header(filename: str, description: str, *, name: str = "Title", typed: bool = True):
+    from memdir.types import MemoryHeader, MemoryType
+
+    return MemoryHeader(
+        path=Path("/m") / filename,
+        filename=filename,
+        name=name,
+        description=description,
+        type=MemoryType.USER if typed else None,
+        raw_type="user" if typed else None,
+        mtime=0.0,
+        size=10,
+    )
+
+
+def test_the_record_survives_a_new_process(tmp_path: Path) -> None:
+    record = tmp_path / "state" / "lines.json"
+    first = GeneratedLines(record)
+    first.record("a.md", "- [A](a.md) — x")
+    first.record("b.md", "- [B](b.md) — y")
+    first.save()
+    again = GeneratedLines(record)
+    assert again.is_ours("a.md", "- [A](a.md) — x")
+    assert not again.is_ours("a.md", "- [A](a.md) — edited by hand")
+    assert not again.is_ours("c.md", "- [A](a.md) — x")
+    assert stat.S_IMODE(record.stat().st_mode) == 0o600
+    data = json.loads(record.read_text())
+    assert data["version"] == 1 and sorted(data["lines"]) == ["a.md", "b.md"]
+    assert record.read_text() == json.dumps(data, sort_keys=True)
+
+
+def test_a_record_written_by_an_earlier_run_is_read_as_it_is(tmp_path: Path) -> None:
+    # The hash of each line is part of the file format: records already on disk must
+    # keep matching their lines after an upgrade.
+    line = "- [Café](café.md) — déjà vu"
+    digest = hashlib.sha1(line.encode("utf-8")).hexdigest()[:12]
+    record = tmp_path / "lines.json"
+    record.write_text(json.dumps({"version": 1, "lines": {"café.md": digest}}))
+    assert GeneratedLines(record).is_ours("café.md", line)
+
+
+def test_nothing_to_save_writes_nothing(tmp_path: Path) -> None:
+    record = tmp_path / "lines.json"
+    lines = GeneratedLines(record)
+    lines.forget(["never-recorded.md"])
+    lines.save()
+    assert not record.exists()
+    lines.record("a.md", "- [A](a.md) — x")
+    lines.save()
+    record.write_text("sentinel: a second save with no change must not rewrite")
+    lines.record("a.md", "- [A](a.md) — x")  # the same line again: no change
+    lines.save()
+    assert record.read_text().startswith("sentinel")
+
+
+def test_forgotten_files_are_no_longer_ours(tmp_path: Path) -> None:
+    record = tmp_path / "lines.json"
+    lines = GeneratedLines(record)
+    lines.record("a.md", "- [A](a.md) — x")
+    lines.record("b.md", "- [B](b.md) — y")
+    lines.save()
+    again = GeneratedLines(record)
+    again.forget(["a.md"])
+    again.save()
+    last = GeneratedLines(record)
+    assert not last.is_ours("a.md", "- [A](a.md) — x")
+    assert last.is_ours("b.md", "- [B](b.md) — y")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        json.dumps({"version": 2, "lines": {"a.md": "0" * 12}}),
+        json.dumps({"lines": {"a.md": "0" * 12}}),
+        json.dumps({"version": 1, "lines": ["a.md"]}),
+        json.dumps(["version", 1]),
+        "[" * 100_000,
+    ],
+    ids=["corrupt", "other-version", "no-version", "list", "not-a-dict", "deep"],
+)
+def test_an_unusable_record_means_no_line_is_known(tmp_path: Path, content: str) -> None:
+    record = tmp_path / "lines.json"
+    record.write_text(content)
+    assert not GeneratedLines(record).is_ours("a.md", "anything")
+
+
+def test_entries_of_the_wrong_type_are_dropped_from_the_record(tmp_path: Path) -> None:
+    line = "- [A](a.md) — x"
+    digest = hashlib.sha1(line.encode()).hexdigest()[:12]
+    record = tmp_path / "lines.json"
+    record.write_text(
+        json.dumps({"version": 1, "lines": {"a.md": digest, "b.md": 7, "c.md": None}})
+    )
+    lines = GeneratedLines(record)
+    assert lines.is_ours("a.md", line)
+    lines.record("d.md", "- [D](d.md) — d")
+    lines.save()
+    assert sorted(json.loads(record.read_text())["lines"]) == ["a.md", "d.md"]
+
+
+# -- rewriting, reporting and syncing own lines ----------------------------------------------
+
+
+def test_own_stale_lines_are_rewritten_and_others_kept(tmp_path: Path) -> None:
+    lines = GeneratedLines(tmp_path / "lines.json")
+    lines.record("a.md", "- [A](a.md) — old")
+    text = (
+        "# Index\n"
+        "- [A](a.md) — old\n"
+        "- [B](b.md) — written by hand\n"
+        "- [C](c.md) — still current\n"
+        "- [D](d.md) — half-way through an edit\n"
+        "see [A](a.md) — not a list item\n"
+        "- [A](a.md) and [B](b.md) — two links\n"
+    )
+    memories = [
+        _header("a.md", "new", name="A"),
+        _header("b.md", "changed", name="B"),
+        _header("c.md", "still current", name="C"),
+        _header("d.md", "", name="D"),
+    ]
+    assert stale_lines(text, memories, lines) == [(2, "a.md")]
+    new, rewritten = refresh_lines(text, memories, lines)
+    assert rewritten == ["- [A](a.md) — new"]
+    assert new == text.replace("- [A](a.md) — old\n", "- [A](a.md) — new\n", 1)
+    assert lines.is_ours("a.md", "- [A](a.md) — new")
+    assert lines.is_ours("c.md", "- [C](c.md) — still current")  # current lines are claimed
+    assert not lines.is_ours("b.md", "- [B](b.md) — written by hand")
+
+
+def test_a_file_without_a_type_keeps_its_line(tmp_path: Path) -> None:
+    lines = GeneratedLines(tmp_path / "lines.json")
+    lines.record("a.md", "- [A](a.md) — old")
+    text = "- [A](a.md) — old\n"
+    new, rewritten = refresh_lines(text, [_header("a.md", "new", name="A", typed=False)], lines)
+    assert (new, rewritten) == (text, [])
+
+
+def test_the_previous_header_identifies_an_unrecorded_own_line(tmp_path: Path) -> None:
+    lines = GeneratedLines(tmp_path / "lines.json")
+    text = "- [A](a.md) — old\n- [B](b.md) — old\n"
+    previous = {"a.md": _header("a.md", "old", name="A")}
+    new, rewritten = refresh_lines(
+        text, [_header("a.md", "new", name="A"), _header("b.md", "new", name="B")], lines,
+        previous=previous,
+    )  # fmt: skip
+    assert new == "- [A](a.md) — new\n- [B](b.md) — old\n"
+    assert rewritten == ["- [A](a.md) — new"]
+
+
+def test_sync_without_dropping_dead_entries(tmp_path: Path) -> None:
+    lines = GeneratedLines(tmp_path / "lines.json")
+    lines.record("a.md", "- [A](a.md) — old")
+    text = "- [A](a.md) — old\n- [Gone](gone.md) — x\n"
+    memories = [_header("a.md", "new", name="A"), _header("n.md", "fresh", name="N")]
+    result = sync_text(text, memories, lines, drop_dead=False)
+    assert result.text == "- [A](a.md) — new\n- [Gone](gone.md) — x\n- [N](n.md) — fresh\n"
+    assert result.added == ("- [N](n.md) — fresh",)
+    assert result.removed == ()
+    assert result.rewritten == ("- [A](a.md) — new",)
+    assert result.changed
+    assert lines.is_ours("n.md", "- [N](n.md) — fresh")
+
+
+def test_sync_drops_dead_entries_and_forgets_them(tmp_path: Path) -> None:
+    lines = GeneratedLines(tmp_path / "lines.json")
+    lines.record("gone.md", "- [Gone](gone.md) — x")
+    text = "- [Gone](gone.md) — x\n- [Broken](broken.md) — y\n"
+    result = sync_text(text, [], lines, existing=["broken.md"])
+    assert result.text == "- [Broken](broken.md) — y\n"
+    assert result.removed == ("- [Gone](gone.md) — x",)
+    assert not lines.is_ours("gone.md", "- [Gone](gone.md) — x")
+
+
+def test_sync_of_an_index_in_line_returns_it_unchanged(tmp_path: Path) -> None:
+    lines = GeneratedLines(tmp_path / "lines.json")
+    text = "# Hand-made heading\n- [A](a.md) — a\n"
+    result = sync_text(text, [_header("a.md", "a", name="A")], lines)
+    assert result.text is text
+    assert not result.changed and result.rewritten == ()

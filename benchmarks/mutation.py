@@ -1,0 +1,316 @@
+"""Mutation testing of memdir's core: how many small planted bugs the tests catch.
+
+Run by hand (`make mutation`, or `python benchmarks/mutation.py [module ...]`); it is far
+too slow for `make test`. For each core module, mutmut 3 plants one small change at a time
+(an operator, a constant, a string, a dropped argument ...) and runs the tests that reach
+the changed function; a mutant the tests still pass with "survived". The run prints each
+module's kill rate and the surviving mutants as diffs, which are read and acted on: a test
+that kills them, or a note in BENCHMARKS.md on why one is equivalent or harmless.
+
+Why a scratch copy per module: mutmut 3 rewrites the source under ``mutants/`` next to a
+``pyproject.toml`` that configures it, and our layout (``cli/`` installed as
+``memdir_cli``) is not one it guesses. Each module gets its own copy of the source and
+the tests, a ``[tool.mutmut]`` table naming that module and the test files that exercise
+it, and its own run: the runtime stays bounded (only those tests, only the tests that
+cover each mutated function) and the work tree is never touched. Tests that reach the
+code only through a subprocess (the real `memory` executable, a second process taking a
+lock) cannot see a mutant, which lives in the test process, so the slowest of those are
+left out of the subsets.
+
+Needs mutmut (``pip install -e '.[mutation]'``); `make mutation` installs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Slow tests whose work happens in other processes, where no mutant is active.
+_SUBPROCESS_ONLY = (
+    "not two_processes_saving"
+    " and not five_processes"
+    " and not runs_detached"
+    " and not another_process"
+    " and not memory_executable_runs"
+    " and not import_does_not_load"
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One module to mutate and the tests that exercise it."""
+
+    module: str
+    tests: tuple[str, ...]
+    deselect: str = _SUBPROCESS_ONLY
+
+
+TARGETS: tuple[Target, ...] = (
+    Target(
+        "memdir/store/folder.py",
+        ("tests/store/test_folder.py", "tests/store/test_indexsync.py", "tests/cli/test_store.py"),
+    ),
+    Target(
+        "memdir/store/folderbase.py",
+        ("tests/store/test_folder.py", "tests/store/test_indexsync.py", "tests/cli/test_store.py"),
+    ),
+    Target(
+        "memdir/store/index.py",
+        (
+            "tests/store/test_index.py",
+            "tests/store/test_indexsync.py",
+            "tests/store/test_folder.py",
+            "tests/cli/test_store.py",
+        ),
+    ),
+    Target(
+        "memdir/store/indexsync.py",
+        ("tests/store/test_indexsync.py", "tests/store/test_folder.py", "tests/cli/test_store.py"),
+    ),
+    Target(
+        "memdir/store/scan.py",
+        ("tests/store/test_scan.py", "tests/store/test_folder.py"),
+    ),
+    Target(
+        "memdir/store/memoryfile.py",
+        (
+            "tests/store/test_memoryfile.py",
+            "tests/store/test_scan.py",
+            "tests/store/test_validate.py",
+            "tests/store/test_folder.py",
+        ),
+    ),
+    Target(
+        "memdir/store/validate.py",
+        ("tests/store/test_validate.py", "tests/store/test_folder.py"),
+    ),
+    Target("memdir/store/secrets.py", ("tests/store/test_secrets.py",)),
+    Target(
+        "memdir/recall/offline.py",
+        ("tests/recall/test_offline.py", "tests/recall/test_recaller.py"),
+    ),
+    Target("memdir/model/boundary.py", ("tests/model/test_boundary.py",)),
+    Target(
+        "memdir/model/breaker.py",
+        ("tests/model/test_breaker.py", "tests/model/test_boundary.py"),
+    ),
+    Target("memdir/extract/extractor.py", ("tests/extract/test_extractor.py",)),
+    Target("memdir/extract/queue.py", ("tests/extract/test_queue.py",)),
+)
+
+# mutmut's exit codes for a mutant's test run, as its own `status_by_exit_code` reads them.
+_STATUS = {
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    5: "no tests",
+    33: "no tests",
+    34: "skipped",
+    36: "timeout",
+    24: "timeout",
+    -24: "timeout",
+    152: "timeout",
+    255: "timeout",
+    37: "type check",
+    -9: "segfault",
+    -11: "segfault",
+}
+_CAUGHT = {"killed", "timeout", "type check", "segfault"}
+
+
+@dataclass
+class Outcome:
+    """One module's run."""
+
+    module: str
+    statuses: Counter[str] = field(default_factory=Counter)
+    survivors: list[tuple[str, str]] = field(default_factory=list)  # (mutant, diff)
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def caught(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status in _CAUGHT)
+
+    @property
+    def rate(self) -> float:
+        return self.caught / self.total if self.total else 0.0
+
+
+def _config(target: Target) -> str:
+    args = ["-p", "no:cacheprovider", "-q", "-x"]
+    if target.deselect:
+        args += ["-k", target.deselect]
+    return (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["memdir"]\n'
+        f"only_mutate = [{json.dumps(target.module)}]\n"
+        f"pytest_add_cli_args_test_selection = {json.dumps(list(target.tests))}\n"
+        f"pytest_add_cli_args = {json.dumps(args)}\n"
+        "use_git_change_detection = false\n"
+    )
+
+
+def _scratch(target: Target, base: Path) -> Path:
+    """A copy of what the tests need, with mutmut configured for `target`."""
+    work = base / re.sub(r"[^A-Za-z0-9]+", "_", target.module.removesuffix(".py"))
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+    for name in ("memdir", "tests", "examples"):
+        shutil.copytree(ROOT / name, work / name, ignore=ignore)
+    (work / "benchmarks").mkdir()
+    shutil.copytree(ROOT / "benchmarks" / "recall_quality", work / "benchmarks" / "recall_quality")
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    (work / "pyproject.toml").write_text(text + _config(target), encoding="utf-8")
+    return work
+
+
+def _mutmut(
+    work: Path, *args: str, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("mutmut")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "mutmut"]
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    return subprocess.run(
+        [*command, *args],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_target(target: Target, base: Path, *, children: int, timeout: float) -> Outcome:
+    """Mutate one module in its own scratch copy and collect what happened to each mutant."""
+    outcome = Outcome(target.module)
+    work = _scratch(target, base)
+    started = time.monotonic()
+    try:
+        proc = _mutmut(work, "run", "--max-children", str(children), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        outcome.error = f"stopped after {timeout:.0f} s"
+        proc = None
+    outcome.seconds = time.monotonic() - started
+    meta = work / "mutants" / (target.module + ".meta")
+    if not meta.exists():
+        tail = (proc.stdout + proc.stderr)[-2000:] if proc else ""
+        outcome.error = outcome.error or f"mutmut produced no results:\n{tail}"
+        return outcome
+    codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+    for name, code in sorted(codes.items(), key=lambda item: _natural(item[0])):
+        status = "not checked" if code is None else _STATUS.get(code, "suspicious")
+        outcome.statuses[status] += 1
+        if status not in _CAUGHT:
+            shown = _mutmut(work, "show", name).stdout
+            outcome.survivors.append((f"{name} ({status})", _diff_only(shown)))
+    return outcome
+
+
+def _natural(name: str) -> tuple[str, int]:
+    head, _, number = name.rpartition("_")
+    return (head, int(number)) if number.isdigit() else (name, 0)
+
+
+def _diff_only(shown: str) -> str:
+    lines = shown.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("@@")), 0)
+    return "\n".join(line for line in lines[start:] if line.startswith(("+", "-", "@@")))
+
+
+_HEADER = (
+    f"{'module':<32}{'mutants':>8}{'caught':>8}{'survived':>9}{'other':>7}{'kill %':>8}{'time':>8}"
+)
+
+
+def _row(o: Outcome) -> str:
+    other = o.total - o.caught - o.statuses["survived"]
+    return (
+        f"{o.module:<32}{o.total:>8}{o.caught:>8}{o.statuses['survived']:>9}{other:>7}"
+        f"{100 * o.rate:>7.1f}%{o.seconds:>7.0f}s"
+    )
+
+
+def print_outcome(o: Outcome, *, diffs: bool) -> None:
+    """One module's line and its survivors, printed as soon as the module is done."""
+    print(_HEADER)
+    print(_row(o))
+    if o.error:
+        print(f"    ERROR: {o.error}")
+    for name, diff in o.survivors:
+        print(f"-- {name}")
+        if diffs and diff:
+            print(diff)
+    print(flush=True)
+
+
+def print_summary(outcomes: list[Outcome]) -> None:
+    """The kill rate per module and over all of them."""
+    print("Summary")
+    print(_HEADER)
+    for o in outcomes:
+        print(_row(o) + (f"  ERROR: {o.error.splitlines()[0]}" if o.error else ""))
+    total = sum(o.total for o in outcomes)
+    caught = sum(o.caught for o in outcomes)
+    if total:
+        seconds = sum(o.seconds for o in outcomes)
+        print(
+            f"{'all':<32}{total:>8}{caught:>8}{total - caught:>9}{'':>7}"
+            f"{100 * caught / total:>7.1f}%{seconds:>7.0f}s"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "modules", nargs="*", help="modules to mutate (a part of the path is enough); default all"
+    )
+    parser.add_argument("--children", type=int, default=2, help="parallel test processes")
+    parser.add_argument(
+        "--timeout", type=float, default=1800, help="seconds before one module's run is stopped"
+    )
+    parser.add_argument("--workdir", type=Path, help="keep the scratch copies here")
+    parser.add_argument("--no-diffs", action="store_true", help="list survivors without diffs")
+    parser.add_argument("--list", action="store_true", help="list the targets and exit")
+    args = parser.parse_args()
+
+    targets = [t for t in TARGETS if not args.modules or any(m in t.module for m in args.modules)]
+    if args.list or not targets:
+        for t in targets or TARGETS:
+            print(f"{t.module}: {' '.join(t.tests)}")
+        return
+    base = args.workdir or Path(tempfile.mkdtemp(prefix="memdir-mutation-"))
+    outcomes = []
+    try:
+        for target in targets:
+            print(f"mutating {target.module} ...", file=sys.stderr, flush=True)
+            outcome = run_target(target, base, children=args.children, timeout=args.timeout)
+            print_outcome(outcome, diffs=not args.no_diffs)
+            outcomes.append(outcome)
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(base, ignore_errors=True)
+    print_summary(outcomes)
+
+
+if __name__ == "__main__":
+    main()
