@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -142,7 +143,8 @@ class Outcome:
 
     @property
     def total(self) -> int:
-        return sum(self.statuses.values())
+        """Mutants checked (those a time limit left unchecked are not counted)."""
+        return sum(n for status, n in self.statuses.items() if status != "not checked")
 
     @property
     def caught(self) -> int:
@@ -183,45 +185,55 @@ def _scratch(target: Target, base: Path) -> Path:
     return work
 
 
-def _mutmut(
-    work: Path, *args: str, timeout: float | None = None
-) -> subprocess.CompletedProcess[str]:
+def _mutmut(work: Path, *args: str, timeout: float | None = None) -> tuple[str, bool]:
+    """Run mutmut in `work`; its output, and whether it was stopped at `timeout`."""
     exe = Path(sys.executable).with_name("mutmut")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "mutmut"]
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run(
+    # Its own session, so a stop at the time limit ends the forked test processes too.
+    proc = subprocess.Popen(
         [*command, *args],
         cwd=work,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=timeout,
-        check=False,
+        start_new_session=True,
     )
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        return out, False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+        return out, True
 
 
-def run_target(target: Target, base: Path, *, children: int, timeout: float) -> Outcome:
+def run_target(
+    target: Target, base: Path, *, children: int, timeout: float, diffs: bool
+) -> Outcome:
     """Mutate one module in its own scratch copy and collect what happened to each mutant."""
     outcome = Outcome(target.module)
     work = _scratch(target, base)
     started = time.monotonic()
-    try:
-        proc = _mutmut(work, "run", "--max-children", str(children), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        outcome.error = f"stopped after {timeout:.0f} s"
-        proc = None
+    output, stopped = _mutmut(work, "run", "--max-children", str(children), timeout=timeout)
     outcome.seconds = time.monotonic() - started
+    if stopped:
+        outcome.error = f"stopped at the {timeout:.0f} s limit: the rest is not checked"
     meta = work / "mutants" / (target.module + ".meta")
     if not meta.exists():
-        tail = (proc.stdout + proc.stderr)[-2000:] if proc else ""
-        outcome.error = outcome.error or f"mutmut produced no results:\n{tail}"
+        outcome.error = (outcome.error or "mutmut produced no results") + "\n" + output[-2000:]
         return outcome
     codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
     for name, code in sorted(codes.items(), key=lambda item: _natural(item[0])):
         status = "not checked" if code is None else _STATUS.get(code, "suspicious")
         outcome.statuses[status] += 1
-        if status not in _CAUGHT:
-            shown = _mutmut(work, "show", name).stdout
+        if status not in _CAUGHT and status != "not checked":
+            shown = _mutmut(work, "show", name, timeout=120)[0] if diffs else ""
             outcome.survivors.append((f"{name} ({status})", _diff_only(shown)))
     return outcome
 
@@ -246,7 +258,7 @@ def _row(o: Outcome) -> str:
     other = o.total - o.caught - o.statuses["survived"]
     return (
         f"{o.module:<32}{o.total:>8}{o.caught:>8}{o.statuses['survived']:>9}{other:>7}"
-        f"{100 * o.rate:>7.1f}%{o.seconds:>7.0f}s"
+        f"{100 * o.rate:>7.1f}%{o.seconds:>7.0f}s{o.statuses['not checked']:>11}"
     )
 
 
@@ -286,10 +298,10 @@ def main() -> None:
     )
     parser.add_argument("--children", type=int, default=2, help="parallel test processes")
     parser.add_argument(
-        "--timeout", type=float, default=1800, help="seconds before one module's run is stopped"
+        "--timeout", type=float, default=900, help="seconds before one module's run is stopped"
     )
     parser.add_argument("--workdir", type=Path, help="keep the scratch copies here")
-    parser.add_argument("--no-diffs", action="store_true", help="list survivors without diffs")
+    parser.add_argument("--diffs", action="store_true", help="show each survivor's diff")
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
     args = parser.parse_args()
 
@@ -303,8 +315,10 @@ def main() -> None:
     try:
         for target in targets:
             print(f"mutating {target.module} ...", file=sys.stderr, flush=True)
-            outcome = run_target(target, base, children=args.children, timeout=args.timeout)
-            print_outcome(outcome, diffs=not args.no_diffs)
+            outcome = run_target(
+                target, base, children=args.children, timeout=args.timeout, diffs=args.diffs
+            )
+            print_outcome(outcome, diffs=args.diffs)
             outcomes.append(outcome)
     finally:
         if args.workdir is None:
