@@ -61,11 +61,24 @@ class Target:
 TARGETS: tuple[Target, ...] = (
     Target(
         "memdir/store/folder.py",
-        ("tests/store/test_folder.py", "tests/store/test_indexsync.py", "tests/cli/test_store.py"),
+        (
+            "tests/store/test_folder.py",
+            "tests/store/test_indexsync.py",
+            "tests/store/test_validate.py",
+            "tests/extract/test_memory_tool.py",
+            "tests/team/test_scope.py",
+            "tests/cli/test_store.py",
+        ),
     ),
     Target(
         "memdir/store/folderbase.py",
-        ("tests/store/test_folder.py", "tests/store/test_indexsync.py", "tests/cli/test_store.py"),
+        (
+            "tests/store/test_folder.py",
+            "tests/store/test_indexsync.py",
+            "tests/store/test_validate.py",
+            "tests/extract/test_memory_tool.py",
+            "tests/cli/test_store.py",
+        ),
     ),
     Target(
         "memdir/store/index.py",
@@ -82,7 +95,7 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target(
         "memdir/store/scan.py",
-        ("tests/store/test_scan.py", "tests/store/test_folder.py"),
+        ("tests/store/test_scan.py", "tests/store/test_validate.py", "tests/store/test_folder.py"),
     ),
     Target(
         "memdir/store/memoryfile.py",

@@ -218,3 +218,57 @@ def test_sync_adds_new_entries_newest_first(memory_dir: Path) -> None:
     assert order == ["newest.md", "middle.md", "oldest.md"]
     index = store.index_path.read_text().splitlines()
     assert [line.split("](")[1].split(")")[0] for line in index[-3:]] == order
+
+
+def test_rename_moves_the_file_and_its_index_line(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    save(store, "Role")
+    save(store, "Other")
+    header = store.rename("role.md", "team_role.md")
+    assert header.filename == "team_role.md" and header.name == "Role"
+    assert not (memory_dir / "role.md").exists()
+    assert (memory_dir / "team_role.md").read_text().startswith("---\nname: Role\n")
+    index = store.read_index()
+    assert "(team_role.md)" in index and "(role.md)" not in index
+    assert "(other.md)" in index
+    assert store.index_problems() == []
+
+
+def test_rename_refuses_a_taken_name_a_missing_file_and_an_invalid_memory(
+    memory_dir: Path,
+) -> None:
+    store = MemoryDir(memory_dir)
+    save(store, "Role")
+    save(store, "Other")
+    before = sorted(p.name for p in memory_dir.iterdir())
+    with pytest.raises(MemoryExistsError):
+        store.rename("role.md", "other.md")
+    with pytest.raises(MemoryNotFoundError):
+        store.rename("absent.md", "new.md")
+    (memory_dir / "broken.md").write_text("no frontmatter at all\n")
+    with pytest.raises(InvalidMemoryError) as caught:
+        store.rename("broken.md", "fixed.md")
+    assert caught.value.path == memory_dir / "broken.md"
+    assert sorted(p.name for p in memory_dir.iterdir()) == sorted([*before, "broken.md"])
+
+
+@pytest.mark.parametrize("name", ["MEMORY.md", "memory.md"])
+def test_the_index_cannot_be_deleted_as_a_memory(memory_dir: Path, name: str) -> None:
+    store = MemoryDir(memory_dir)
+    save(store, "Role")
+    with pytest.raises(InvalidMemoryError, match="MEMORY.md is the index, not a memory") as caught:
+        store.remove_file(name)
+    assert (caught.value.path, caught.value.field) == (memory_dir / name, "filename")
+    assert store.index_path.exists()
+
+
+def test_delete_of_a_broken_file_removes_it_and_its_line(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    save(store, "Role")
+    (memory_dir / "broken.md").write_text("no frontmatter\n")
+    store.index_path.write_text(store.read_index() + "- [Broken](broken.md) — x\n")
+    assert store.remove_file("broken.md") == memory_dir / "broken.md"
+    assert not (memory_dir / "broken.md").exists()
+    assert "broken.md" not in store.read_index()
+    with pytest.raises(MemoryNotFoundError):
+        store.remove_file("broken.md")
