@@ -129,3 +129,31 @@ def test_a_plain_line_is_read_whole() -> None:
     assert parse_plain_recall(
         ["--dir", "d", "recall", "two words", "--session", "s", "--limit", "4", "--json"]
     ) == {"--dir": "d", "--session": "s", "--limit": 4, "--json": True, "query": "two words"}
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "other version"])
+def test_damaged_caches_are_rebuilt_without_an_error(
+    folder: Path, tmp_path: Path, damage: str
+) -> None:
+    args = ["--dir", str(folder), "recall", "--no-daemon", "--json", "production deploy freeze"]
+    first = _run(args, tmp_path)
+    assert first.returncode == 0, first.stderr
+    caches = sorted((MemoryDir(folder).state_path / "cache").glob("*.cache"))
+    assert {p.name.rsplit(".", 2)[-2] for p in caches} == {"headers", "tokens"}
+    for cache in caches:
+        data = cache.read_bytes()
+        if damage == "garbage":
+            cache.write_bytes(b"\x00not a cache" * 7)
+        elif damage == "truncated":
+            cache.write_bytes(data[: len(data) // 2])
+        else:
+            import marshal
+
+            cache.write_bytes(marshal.dumps(("v0", marshal.loads(data)[1])))
+    again = _run(args, tmp_path)
+    assert again.returncode == 0
+    assert json.loads(again.stdout) == json.loads(first.stdout)
+    assert "Traceback" not in again.stderr and "Error" not in again.stderr
+    # And they were written anew, whole.
+    third = _run(args, tmp_path)
+    assert json.loads(third.stdout) == json.loads(first.stdout)
