@@ -91,4 +91,4 @@ def cli(ctx: click.Context, directory: Path | None) -> None:
         # Hooks find the folder from their JSON input and must never fail on their way
         # in (a bad setting would otherwise exit 2, which erases the user's prompt).
         return
-    ctx.obj = MemoryDir(resolve_memory_dir(directory))
+    ctx.obj = MemoryDir(resolve_memory_dir(directory), actor="cli")

@@ -10,6 +10,9 @@
     ├── StoreIOError (exit 1)          reading or writing a file failed
     ├── LockTimeoutError (exit 1)      another process held a lock for too long
     ├── TeamSyncError (exit 1)         git could not reach, read or update the team remote
+    ├── HistoryError (exit 1)          the folder's history cannot be read or written
+    │   ├── UndoConflictError          a later operation touched the files being undone
+    │   └── OperationNotFoundError (exit 2)  no such operation, version or recorded file
     └── ModelError (exit 1)            a model call failed after the bounded retry
         └── CircuitOpenError           the breaker is open: no call was made
 
@@ -109,6 +112,20 @@ class TeamSyncError(MemdirError):
         self.kind = kind
         self.remote = remote
         self.retryable = retryable
+
+
+class HistoryError(MemdirError):
+    """The folder's history could not be read or written."""
+
+
+class UndoConflictError(HistoryError):
+    """Undo refused: a later operation changed the same files (``--force`` overrides)."""
+
+
+class OperationNotFoundError(HistoryError):
+    """No operation, recorded file or version answers to that reference."""
+
+    exit_code: ClassVar[int] = 2
 
 
 class ModelError(MemdirError):

@@ -38,6 +38,8 @@ def test_import_memdir_loads_nothing_heavy() -> None:
         "memdir.recall.recaller",
         "memdir.integrations.library_hook",
         "yaml",
+        "memdir.history",
+        "dulwich",
     ):
         assert heavy not in modules, heavy
 
@@ -58,3 +60,5 @@ def test_offline_recall_command_does_not_import_anthropic(tmp_path) -> None:
     modules = _modules_after(code)
     assert "anthropic" not in modules
     assert "memdir.recall.recaller" in modules  # the recall really ran
+    # Recall never reads or writes history.
+    assert not {m for m in modules if m.startswith(("memdir.history", "dulwich"))}

@@ -309,7 +309,13 @@ class Extractor:
         # Trigger: `store` may carry an `api_save_listener` (the library hook's store).
         # Why: our own writes would then look like the agent's and skip the next run.
         # Outcome: the tool writes through a listener-free view of the same folder.
-        tool = MemoryFolderTool(MemoryDir(self.store.path, state=self.store.state_path))
+        tool = MemoryFolderTool(
+            MemoryDir(
+                self.store.path,
+                state=self.store.state_path,
+                actor=f"extractor:{session_id}" if session_id else "extractor",
+            )
+        )
         prompt = build_prompt(
             evidence=evidence, memories=self.store.scan().memories, today=self._today()
         )
@@ -361,20 +367,24 @@ class Extractor:
                 break
             history.append({"role": "assistant", "content": [_param(b) for b in reply.content]})
             results = []
-            for call in calls:
-                if call.name == MEMORY_TOOL["name"]:
-                    outcome = tool.run(call.input)
-                    text, is_error = outcome.text, outcome.is_error
-                else:
-                    text, is_error = f"Error: there is no tool {call.name!r}; use memory", True
-                results.append(
-                    {
-                        "type": "tool_result",
-                        "tool_use_id": call.id,
-                        "content": text,
-                        "is_error": is_error,
-                    }
-                )
+            # One history operation per turn: the efficient run (one turn of reads, one
+            # of writes) is one undoable operation, without holding the history lock
+            # across model calls.
+            with tool.store.operation():
+                for call in calls:
+                    if call.name == MEMORY_TOOL["name"]:
+                        outcome = tool.run(call.input)
+                        text, is_error = outcome.text, outcome.is_error
+                    else:
+                        text, is_error = f"Error: there is no tool {call.name!r}; use memory", True
+                    results.append(
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": call.id,
+                            "content": text,
+                            "is_error": is_error,
+                        }
+                    )
             history.append({"role": "user", "content": results})
 
 

@@ -20,6 +20,7 @@ import it only inside the code that is about to call the model.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Callable, Mapping
@@ -82,7 +83,8 @@ class MemoryFolderTool(BetaAbstractMemoryTool):
         """Execute one tool call; refusals and failures come back as error outcomes."""
         try:
             _check_input(tool_input)
-            result = self.call(tool_input)
+            with self._operation(tool_input):
+                result = self.call(tool_input)
         except ToolError as exc:
             return ToolOutcome(_text_of(exc.content), is_error=True)
         except MemdirError as exc:
@@ -90,6 +92,13 @@ class MemoryFolderTool(BetaAbstractMemoryTool):
         except OSError as exc:
             return ToolOutcome(f"Error: the file system refused: {exc.strerror}", is_error=True)
         return ToolOutcome(_text_of(result))
+
+    def _operation(self, tool_input: object) -> contextlib.AbstractContextManager[object]:
+        # Each writing command is one history operation (a rename: two files, one op);
+        # the store's own actor wins (the extractor's), else it is the memory tool's.
+        if isinstance(tool_input, Mapping) and tool_input.get("command") == "view":
+            return contextlib.nullcontext()
+        return self.store.operation(self.store.actor or "memory-tool")
 
     # -- paths -------------------------------------------------------------------------
 

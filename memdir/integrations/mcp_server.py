@@ -104,7 +104,12 @@ class MemdirTools:
     ) -> ToolOutput:
         """Save one memory; raises `MemdirError` (nothing written) when it is refused."""
         saved = self.store.save(
-            name=name, description=description, type=type, body=body, overwrite=overwrite
+            name=name,
+            description=description,
+            type=type,
+            body=body,
+            overwrite=overwrite,
+            actor="mcp",
         )
         memory = saved.memory
         data = {
@@ -120,7 +125,7 @@ class MemdirTools:
 
     def forget(self, name: str) -> ToolOutput:
         """Delete one memory and its index line."""
-        path = self.store.delete(name)
+        path = self.store.delete(name, actor="mcp")
         return f"Deleted {path}", {"path": str(path)}
 
     def list_memories(self, type: str | None = None) -> ToolOutput:

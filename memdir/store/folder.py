@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     InvalidMemoryError,
@@ -27,10 +27,14 @@ from ..errors import (
 from ..fsio import atomic_write, file_lock
 from ..types import Memory, MemoryHeader, MemoryType
 from .content import check_name, derivable_content, slugify
-from .folderbase import FolderBase, WriteListener
+from .folderbase import WriteListener
 from .memoryfile import render, set_updated, validate_fields
+from .recording import Recorded, recorded
 from .scan import INDEX_NAME
 from .validate import refuse_invalid
+
+if TYPE_CHECKING:
+    from ..history import Actor
 
 __all__ = ["MemoryDir", "SaveResult", "WriteListener"]
 
@@ -43,11 +47,12 @@ class SaveResult:
     warnings: tuple[str, ...] = ()
 
 
-class MemoryDir(FolderBase):
+class MemoryDir(Recorded):
     """A folder of memory files plus its ``MEMORY.md`` index.
 
     Opening a folder never writes; `init` creates it. All writes are atomic, confined to
-    the folder, and hold inter-process locks (the file's, then the index's).
+    the folder, and hold inter-process locks (the history's, the file's, then the
+    index's). Each write method takes ``actor=`` and is one recorded history operation.
     """
 
     # -- writing ---------------------------------------------------------------------
@@ -118,6 +123,7 @@ class MemoryDir(FolderBase):
         self._index_after({relative: header}, previous={relative: previous} if previous else {})
         return header
 
+    @recorded
     def save(
         self,
         *,
@@ -129,6 +135,7 @@ class MemoryDir(FolderBase):
         filename: str | None = None,
         overwrite: bool = False,
         scope: str | None = None,
+        actor: Actor | str | None = None,
     ) -> SaveResult:
         """Validate and write a memory (``updated:`` set to today), then index it.
 
@@ -201,6 +208,7 @@ class MemoryDir(FolderBase):
             )
         return chosen
 
+    @recorded
     def update(
         self,
         name: str,
@@ -209,6 +217,7 @@ class MemoryDir(FolderBase):
         type: MemoryType | str | None = None,
         body: str | None = None,
         new_name: str | None = None,
+        actor: Actor | str | None = None,
     ) -> SaveResult:
         """Change fields of an existing memory in place; unknown keys are kept.
 
@@ -238,8 +247,15 @@ class MemoryDir(FolderBase):
             self._commit(relative, text, create_only=False, previous=previous)
         return SaveResult(self.read(relative), tuple(m for _r, m in derivable_content(body or "")))
 
+    @recorded
     def write_text(
-        self, relative: str, text: str, *, create_only: bool = False, stamp: bool = True
+        self,
+        relative: str,
+        text: str,
+        *,
+        create_only: bool = False,
+        stamp: bool = True,
+        actor: Actor | str | None = None,
     ) -> MemoryHeader:
         """Write a whole memory file as given, after validation, with ``updated:`` set to
         today; used by editors and tools. `stamp=False` keeps the text's own ``updated:``
@@ -259,7 +275,10 @@ class MemoryDir(FolderBase):
             previous = None if create_only else self._old_header(target, relative)
             return self._commit(relative, text, create_only=create_only, previous=previous)
 
-    def modify(self, relative: str, change: Callable[[str], str]) -> MemoryHeader:
+    @recorded
+    def modify(
+        self, relative: str, change: Callable[[str], str], *, actor: Actor | str | None = None
+    ) -> MemoryHeader:
         """Read-modify-write one memory file under its lock (the memory tool's edits).
 
         `change` gets the current text and returns the new one (or raises to refuse).
@@ -275,7 +294,8 @@ class MemoryDir(FolderBase):
             previous = self._old_header(target, relative)
             return self._commit(relative, new, create_only=False, previous=previous)
 
-    def rename(self, old: str, new: str) -> MemoryHeader:
+    @recorded
+    def rename(self, old: str, new: str, *, actor: Actor | str | None = None) -> MemoryHeader:
         """Move a memory file to a new name inside the folder; the index follows.
 
         Raises:
@@ -293,7 +313,8 @@ class MemoryDir(FolderBase):
             self._remove(old)
         return header
 
-    def delete(self, name: str) -> Path:
+    @recorded
+    def delete(self, name: str, *, actor: Actor | str | None = None) -> Path:
         """Remove a memory file, whatever it holds, and its index line; returns its path.
 
         Works on every file lint names: broken frontmatter, binary, too big, a FIFO, a
@@ -304,7 +325,8 @@ class MemoryDir(FolderBase):
         """
         return self.remove_file(self.locate(name))
 
-    def remove_file(self, relative: str) -> Path:
+    @recorded
+    def remove_file(self, relative: str, *, actor: Actor | str | None = None) -> Path:
         """`delete` by relative file name (the memory tool's delete).
 
         Raises:
