@@ -278,7 +278,9 @@ class FolderWatch:
         """The store's one index sync; the last scan's headers let it rewrite the lines it
         generated even when its record of them is gone."""
         self._before = self.store.read_index()
-        outcome = self.store.sync_index(previous=self._headers, report=report)
+        # The batch (the edits people made plus this index sync) is recorded in history
+        # as one hand-edit operation, after the index is written.
+        outcome = self.store.sync_index(previous=self._headers, report=report, actor="hand-edit")
         self._headers = {h.filename: h for h in report.memories}
         self._index_text = outcome.text
         self.recallers.warm(report.memories)

@@ -127,7 +127,9 @@ class History:
         with file_lock(self.lock_path, timeout=_LOCK_TIMEOUT):
             held[key] = recording
             try:
-                self._record_locked(Actor("hand-edit"))
+                if actor.kind != "hand-edit":
+                    # Otherwise the earlier edits and the block are one hand-edit batch.
+                    self._record_locked(Actor("hand-edit"))
                 try:
                     yield recording
                 finally:
