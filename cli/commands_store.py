@@ -96,9 +96,14 @@ def list_(store: MemoryDir, type_: str | None, as_json: bool) -> None:
 @click.command()
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--at", help="As it was after this operation id, or on this date (history).")
 @pass_store
-def show(store: MemoryDir, name: str, as_json: bool) -> None:
-    """Print one memory (by name or file name)."""
+def show(store: MemoryDir, name: str, as_json: bool, at: str | None) -> None:
+    """Print one memory (by name or file name); --at shows an earlier version."""
+    if at is not None:
+        text = store.history_text(name, at)
+        echo_json({"name": name, "at": at, "text": text}) if as_json else click.echo(text, nl=False)
+        return
     memory = store.get(name)
     if as_json:
         echo_json(
@@ -210,6 +215,8 @@ def forget(store: MemoryDir, name: str) -> None:
     """Delete a memory and its index line."""
     path = store.delete(name)
     click.echo(f"Deleted {path}")
+    if store.recorder.enabled:
+        click.echo(f"Restore it with: memory restore {path.stem}")
 
 
 @click.command("index")

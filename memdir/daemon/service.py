@@ -38,6 +38,9 @@ from .server import LineServer, RequestHandler
 from .transcript_watch import TRANSCRIPT_PATTERNS, Scheduler, TranscriptWatch
 from .watcher import WATCHED_EVENTS, Counters, FolderWatch, MemoryEventHandler
 
+#: Quiet time after the last index sync before the daemon records hand edits in history.
+HISTORY_QUIET_S = 1.0
+
 __all__ = ["WatchDaemon", "configure_logging", "run_daemon"]
 
 logger = logging.getLogger("memdir.daemon.service")
@@ -122,6 +125,11 @@ class WatchDaemon:
             )
             self.watches.append(watch)
             self._debouncers.append(debouncer)
+            # Hand edits go into history once the folder has been quiet for a while, off
+            # the batch thread; stopping the debouncer records what is still pending.
+            recorder = EventDebouncer(HISTORY_QUIET_S, watch.record_hand_edits)
+            watch.history_sink = recorder.handle_event
+            self._debouncers.append(recorder)
         if self.transcript_dirs:
             transcripts = TranscriptWatch(
                 self.transcript_dirs,

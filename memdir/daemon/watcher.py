@@ -13,9 +13,9 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from watchdog.events import (
     EVENT_TYPE_CLOSED,
@@ -37,10 +37,14 @@ from watchdog.events import (
 from ..recall.recaller import Recaller
 from ..stats import Stats
 from ..store.folder import MemoryDir
+from ..store.folderbase import FolderBase
 from ..store.indexsync import SyncResult
 from ..store.scan import INDEX_NAME
 from ..store.validate import check_file
 from ..types import MemoryHeader, ScanReport
+
+if TYPE_CHECKING:
+    from ..history import Actor
 
 logger = logging.getLogger("memdir.daemon.service")
 
@@ -139,6 +143,18 @@ class SharedStore(MemoryDir):
     """
 
     RESCAN_S = 30.0
+
+    def sync_index(
+        self,
+        *,
+        dry_run: bool = False,
+        previous: Mapping[str, MemoryHeader] | None = None,
+        report: ScanReport | None = None,
+        actor: Actor | str | None = None,
+    ) -> SyncResult:
+        """The index sync, not recorded on its own: `FolderWatch.record_hand_edits` records
+        the batch after a quiet period, off the batch thread."""
+        return FolderBase.sync_index(self, dry_run=dry_run, previous=previous, report=report)
 
     def __init__(self, path: Path | str, *, state: Path | None = None) -> None:
         super().__init__(path, state=state)
@@ -252,6 +268,16 @@ class FolderWatch:
         self._headers: dict[str, MemoryHeader] = {}
         self._index_text: str | None = None
         self._before = ""
+        #: Told after every index sync; the service records hand edits once it is quiet.
+        self.history_sink: Callable[[Any], None] | None = None
+
+    def record_hand_edits(self, _batches: list[Any] | None = None) -> None:
+        """Record what people changed (and the index syncs) as one hand-edit operation."""
+        try:
+            self.store.recorder.record(self.store.actor_for("hand-edit"))
+        except Exception as exc:  # noqa: BLE001 - the daemon must outlive a failed record
+            logger.exception("recording hand edits failed")
+            self.counters.error(f"{self.path}: history: {type(exc).__name__}: {exc}")
 
     @property
     def path(self) -> Path:
@@ -278,9 +304,11 @@ class FolderWatch:
         """The store's one index sync; the last scan's headers let it rewrite the lines it
         generated even when its record of them is gone."""
         self._before = self.store.read_index()
-        # The batch (the edits people made plus this index sync) is recorded in history
-        # as one hand-edit operation, after the index is written.
-        outcome = self.store.sync_index(previous=self._headers, report=report, actor="hand-edit")
+        # Not recorded here: recording a burst of files would hold up the next batch's
+        # index. `history_sink` (the service's quiet-period debouncer) records it after.
+        outcome = self.store.sync_index(previous=self._headers, report=report)
+        if self.history_sink is not None:
+            self.history_sink(report)
         self._headers = {h.filename: h for h in report.memories}
         self._index_text = outcome.text
         self.recallers.warm(report.memories)

@@ -16,6 +16,7 @@ up by step 1 of the next writer.
 from __future__ import annotations
 
 import contextlib
+import functools
 import marshal
 import os
 import threading
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from ..errors import HistoryError, OperationNotFoundError, UndoConflictError
 from ..fsio import atomic_write, confine, file_lock
@@ -48,6 +50,22 @@ class Recording:
     operation: Operation | None = None
     #: Set by an undo inside the block: the id of the operation it reverts.
     undoes: str | None = None
+
+
+_H = TypeVar("_H", bound="History")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _session(method: Callable[Concatenate[_H, _P], _R]) -> Callable[Concatenate[_H, _P], _R]:
+    """Run a public method inside one repository session (its files closed at the end)."""
+
+    @functools.wraps(method)
+    def wrapper(self: _H, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._repo.session():
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class History:
@@ -124,7 +142,7 @@ class History:
             yield held[key]
             return
         recording = Recording()
-        with file_lock(self.lock_path, timeout=_LOCK_TIMEOUT):
+        with file_lock(self.lock_path, timeout=_LOCK_TIMEOUT), self._repo.session():
             held[key] = recording
             try:
                 if actor.kind != "hand-edit":
@@ -227,6 +245,7 @@ class History:
             raise HistoryError(f"history is off: {self.why_off}", path=self.folder)
         return self._repo
 
+    @_session
     def log(
         self,
         *,
@@ -256,6 +275,7 @@ class History:
                 break
         return found
 
+    @_session
     def get(self, ref: str | None = None) -> Operation:
         """One operation by id or unique id prefix (default: the newest).
 
@@ -281,6 +301,7 @@ class History:
                 return info
         raise OperationNotFoundError(f"no operation {ref!r} in this history", field="op")
 
+    @_session
     def at(self, when: str | datetime) -> CommitInfo:
         """The operation that was newest at `when`: an operation id, or a date/time.
 
@@ -299,18 +320,22 @@ class History:
             f"nothing was recorded by {when.isoformat()}", path=self.folder, field="at"
         )
 
+    @_session
     def files_at(self, info: CommitInfo | None) -> dict[str, str]:
         """The folder's recorded files after an operation (path -> blob id)."""
         if info is None:
             return {}
         return self._repo.tree_files(info.tree)
 
+    @_session
     def content(self, blob: str) -> bytes:
         return self._repo.blob(blob)
 
+    @_session
     def parent_of(self, info: CommitInfo) -> CommitInfo | None:
         return self._repo.commit(info.parent) if info.parent else None
 
+    @_session
     def change(self, ref: str | None = None) -> tuple[Operation, Change, dict[str, bytes]]:
         """An operation, what it changed, and the before/after bytes keyed "old:"/"new:"."""
         info = self._commit(ref)
@@ -325,6 +350,7 @@ class History:
                 contents["new:" + path] = self.content(after[path])
         return info.operation(), change, contents
 
+    @_session
     def diff(self, ref: str | None = None) -> str:
         """A unified diff of one operation (default: the newest)."""
         import difflib
@@ -355,6 +381,7 @@ class History:
                 chunks[-1] += "\n"
         return "".join(chunks)
 
+    @_session
     def skipped(self) -> dict[str, str]:
         """Files the history leaves out right now (relative path -> reason)."""
         if not self.enabled or not self.folder.is_dir():
@@ -364,6 +391,7 @@ class History:
         snap, _fresh = take(self.folder, cache, known)
         return dict(snap.skipped)
 
+    @_session
     def all_paths(self) -> list[str]:
         """Every file path the history has seen, newest mention first."""
         seen: dict[str, None] = {}
@@ -373,6 +401,7 @@ class History:
                 seen.setdefault(path, None)
         return list(seen)
 
+    @_session
     def resolve_path(self, name: str, *also: str) -> str:
         """The recorded path a memory name refers to (file name, path, or stem).
 
@@ -404,6 +433,7 @@ class History:
 
     # -- undo and restore ------------------------------------------------------------
 
+    @_session
     def undo(
         self, op_id: str | None = None, *, force: bool = False, actor: Actor | None = None
     ) -> Operation:
@@ -462,6 +492,7 @@ class History:
                     field="op",
                 )
 
+    @_session
     def restore(self, name: str, *, at: str | None = None, actor: Actor | None = None) -> Operation:
         """Bring back a deleted or earlier version of a memory, as a new operation.
 
@@ -519,6 +550,7 @@ class History:
 
     # -- maintenance -----------------------------------------------------------------
 
+    @_session
     def prune(self, before: datetime, *, actor: Actor | None = None) -> int:
         """Squash every operation older than `before` into one; returns how many went.
 
@@ -557,6 +589,7 @@ class History:
     def _head_files_uncached(self, head: str) -> dict[str, str]:
         return self._repo.tree_files(self._repo.commit(head).tree)
 
+    @_session
     def size_on_disk(self) -> int:
         """Bytes the history takes in the state folder."""
         return self._repo.size_on_disk() if self._repo.exists() else 0

@@ -63,6 +63,7 @@ class Repo:
         self.git_dir = git_dir
         self.work_tree = work_tree
         self._store: DiskObjectStore | None = None
+        self._depth = 0
 
     # -- set-up ----------------------------------------------------------------------
 
@@ -84,6 +85,22 @@ class Repo:
         # Everything memdir leaves out of the record, so `git status` agrees with it.
         atomic_write(self.git_dir / "info" / "exclude", ".*\n")
         atomic_write(self.git_dir / "HEAD", f"ref: {BRANCH}\n")
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Keep the object store open for a block; closed when the outermost block ends.
+
+        dulwich keeps pack files open (mapped) until its store is closed: a store left to
+        the garbage collector leaks them, which long-lived processes cannot afford.
+        """
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0 and self._store is not None:
+                self._store.close()
+                self._store = None
 
     @property
     def store(self) -> DiskObjectStore:
