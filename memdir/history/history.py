@@ -161,9 +161,11 @@ class History:
         """Record the folder's changes since the last operation now, as one operation."""
         if not self.enabled:
             return None
-        with self.operation(actor) as recording:
-            pass
-        return recording.operation
+        held: dict[str, Recording] = _local.__dict__.setdefault("held", {})
+        if str(self.path) in held:
+            return None  # inside an operation: it records everything when it ends
+        with file_lock(self.lock_path, timeout=_LOCK_TIMEOUT), self._repo.session():
+            return self._record_locked(actor)
 
     def _record_locked(self, actor: Actor, *, undoes: str | None = None) -> Operation | None:
         try:

@@ -196,3 +196,13 @@ def test_a_hand_written_credential_never_enters_history(memory_dir: Path) -> Non
     assert PLANTED[:20].encode() not in all_objects(store)
     # The clean version stays in the record; the file is not recorded as deleted.
     assert "alpha.md" in git(store, "ls-tree", "--name-only", "HEAD").decode()
+
+
+def test_record_takes_the_changes_as_its_own_actor(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    _save(store, "alpha")
+    (memory_dir / "synced.md").write_text(memory_text("synced", "Pulled from the team", "x"))
+    op = store.recorder.record(Actor("team-sync"))
+    assert op is not None
+    assert (op.actor, op.files) == (Actor("team-sync"), ("synced.md",))
+    assert store.recorder.record(Actor("team-sync")) is None  # nothing left to record
