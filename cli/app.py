@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,40 +10,109 @@ import click
 
 from memdir.errors import MemdirError
 from memdir.paths import resolve_memory_dir
-from memdir.store.folder import MemoryDir
+from memdir.store import MemoryDir
 
-#: Command name -> module of this package that defines it (in its COMMANDS list).
-#: Modules are imported only when their command runs, so `memory recall` or a hook does
-#: not pay for the extractor, the daemon or the MCP SDK.
-LAZY_COMMANDS: dict[str, str] = {
-    "where": "commands_store",
-    "init": "commands_store",
-    "list": "commands_store",
-    "show": "commands_store",
-    "add": "commands_store",
-    "edit": "commands_store",
-    "forget": "commands_store",
-    "index": "commands_store",
-    "prompt": "commands_store",
-    "recall": "commands_recall",
-    "stats": "commands_recall",
-    "search": "commands_search",
-    "lint": "commands_lint",
-    "extract": "commands_extract",
-    "watch": "commands_watch",
-    "hook": "commands_hook",
-    "install": "commands_hook",
-    "uninstall": "commands_hook",
-    "mcp": "commands_mcp",
-    "log": "commands_history",
-    "diff": "commands_history",
-    "undo": "commands_history",
-    "restore": "commands_history",
-    "history": "commands_history",
-    "dream": "commands_dream",
-    "team": "commands_team",
-    "share": "commands_team",
-    "unshare": "commands_team",
+# Each loader imports one module of commands when one of its commands runs, so `memory
+# recall` or a hook does not pay for the extractor, the daemon or the MCP SDK. To add a
+# command module: write a loader below, then map each of its command names to it.
+
+
+def _store() -> Sequence[click.Command]:
+    from . import commands_store
+
+    return commands_store.COMMANDS
+
+
+def _recall() -> Sequence[click.Command]:
+    from . import commands_recall
+
+    return commands_recall.COMMANDS
+
+
+def _search() -> Sequence[click.Command]:
+    from . import commands_search
+
+    return commands_search.COMMANDS
+
+
+def _lint() -> Sequence[click.Command]:
+    from . import commands_lint
+
+    return commands_lint.COMMANDS
+
+
+def _extract() -> Sequence[click.Command]:
+    from . import commands_extract
+
+    return commands_extract.COMMANDS
+
+
+def _watch() -> Sequence[click.Command]:
+    from . import commands_watch
+
+    return commands_watch.COMMANDS
+
+
+def _hook() -> Sequence[click.Command]:
+    from . import commands_hook
+
+    return commands_hook.COMMANDS
+
+
+def _mcp() -> Sequence[click.Command]:
+    from . import commands_mcp
+
+    return commands_mcp.COMMANDS
+
+
+def _history() -> Sequence[click.Command]:
+    from . import commands_history
+
+    return commands_history.COMMANDS
+
+
+def _dream() -> Sequence[click.Command]:
+    from . import commands_dream
+
+    return commands_dream.COMMANDS
+
+
+def _team() -> Sequence[click.Command]:
+    from . import commands_team
+
+    return commands_team.COMMANDS
+
+
+#: Command name -> the loader of the module that defines it.
+LAZY_COMMANDS: dict[str, Callable[[], Sequence[click.Command]]] = {
+    "where": _store,
+    "init": _store,
+    "list": _store,
+    "show": _store,
+    "add": _store,
+    "edit": _store,
+    "forget": _store,
+    "index": _store,
+    "prompt": _store,
+    "recall": _recall,
+    "stats": _recall,
+    "search": _search,
+    "lint": _lint,
+    "extract": _extract,
+    "watch": _watch,
+    "hook": _hook,
+    "install": _hook,
+    "uninstall": _hook,
+    "mcp": _mcp,
+    "log": _history,
+    "diff": _history,
+    "undo": _history,
+    "restore": _history,
+    "history": _history,
+    "dream": _dream,
+    "team": _team,
+    "share": _team,
+    "unshare": _team,
 }
 
 
@@ -56,11 +125,10 @@ class MemoryGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
             return self.commands[cmd_name]
-        module_name = LAZY_COMMANDS.get(cmd_name)
-        if module_name is None:
+        loader = LAZY_COMMANDS.get(cmd_name)
+        if loader is None:
             return None
-        module = importlib.import_module(f"{__package__}.{module_name}")
-        for command in module.COMMANDS:
+        for command in loader():
             self.add_command(command)
         return self.commands.get(cmd_name)
 

@@ -10,7 +10,7 @@ import click
 
 from memdir.dream import consolidate, show, status
 from memdir.paths import verification_root
-from memdir.store.folder import MemoryDir
+from memdir.store import MemoryDir
 
 from .output import echo_json
 

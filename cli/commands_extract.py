@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from memdir.errors import ConfigurationError
-from memdir.extract.extractor import ExtractionResult
-from memdir.extract.queue import (
-    LOG_NAME,
-    ExtractionRequest,
-    RunReport,
-    read_ticket,
-    run_request,
-)
-from memdir.model.boundary import ModelConfig
-from memdir.store.folder import MemoryDir
+from memdir.store import MemoryDir
 
 from .output import echo_json
 
-pass_store = click.make_pass_decorator(MemoryDir)
+if TYPE_CHECKING:
+    from memdir.extract import ExtractionResult, RunReport
 
-NO_MODEL = (
-    "extraction needs a model: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN), "
-    "optionally MEMDIR_MODEL, and make sure MEMDIR_OFFLINE is not set"
-)
+pass_store = click.make_pass_decorator(MemoryDir)
 
 
 def render_result(result: ExtractionResult) -> list[str]:
@@ -58,21 +46,15 @@ def render_report(report: RunReport) -> str:
 @click.option(
     "--transcript",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Claude Code session file (JSONL) or a JSON list of Messages API messages.",
 )
 @click.option("--session", "session_id", help="Session id. Default: the transcript's file stem.")
 @click.option("--wait", is_flag=True, help="Run in the foreground and print what was written.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--request-file", type=click.Path(path_type=Path), hidden=True)
 @pass_store
 def extract(
-    store: MemoryDir,
-    transcript: Path,
-    session_id: str | None,
-    wait: bool,
-    as_json: bool,
-    request_file: Path | None,
+    store: MemoryDir, transcript: Path, session_id: str | None, wait: bool, as_json: bool
 ) -> None:
     """Save memories from the new messages of a conversation.
 
@@ -88,59 +70,28 @@ def extract(
     Example:
         memory extract --transcript ~/.claude/projects/-src-app/1f2e.jsonl --wait
     """
-    try:
-        _extract(store, transcript, session_id, wait=wait, as_json=as_json, ticket=request_file)
-    finally:
-        # The ticket tells `drain` a detached run is on its way; it ends with this process.
-        if request_file is not None:
-            request_file.unlink(missing_ok=True)
-
-
-def _extract(
-    store: MemoryDir,
-    transcript: Path,
-    session_id: str | None,
-    *,
-    wait: bool,
-    as_json: bool,
-    ticket: Path | None,
-) -> None:
-    if not ModelConfig.from_env().configured:
-        raise ConfigurationError(NO_MODEL)
-    request = read_ticket(ticket) if ticket is not None else None
-    if request is None:
-        if not transcript.is_file():
-            raise click.BadParameter(f"{transcript} is not a file", param_hint="--transcript")
-        request = ExtractionRequest(
-            transcript.absolute(), session_id or transcript.stem, time.time()
-        )
     if not wait:
-        from memdir.daemon.client import queue_extraction
+        from memdir.daemon import queue_extraction
 
-        # A running daemon has the SDK loaded: hand it the work, else start a process.
-        where = queue_extraction(
+        scheduled = queue_extraction(
             store.path,
-            request.transcript,
-            session_id=request.session_id,
+            transcript.absolute(),
+            session_id=session_id or transcript.stem,
             state_dir=store.state_path,
+            strict=True,
         )
-        by_daemon = where == "daemon"
-        log_path = None if by_daemon else store.state_path / "logs" / LOG_NAME
         if as_json:
-            echo_json(
-                {
-                    "queued": True,
-                    "session_id": request.session_id,
-                    "by": "daemon" if by_daemon else "process",
-                    "log": str(log_path) if log_path else None,
-                }
-            )
-        elif by_daemon:
-            click.echo(f"Queued extraction for session {request.session_id} in the daemon.")
+            echo_json(scheduled.to_json())
+        elif scheduled.by == "daemon":
+            click.echo(f"Queued extraction for session {scheduled.session_id} in the daemon.")
         else:
-            click.echo(f"Queued extraction for session {request.session_id}; log: {log_path}")
+            click.echo(
+                f"Queued extraction for session {scheduled.session_id}; log: {scheduled.log}"
+            )
         return
-    report = run_request(store, request)
+    from memdir.extract import extract_now
+
+    request, report = extract_now(store, transcript, session_id=session_id)
     if as_json:
         echo_json({**report.to_json(), "requested_at": request.requested_at})
     else:

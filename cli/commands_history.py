@@ -9,7 +9,7 @@ import click
 
 from memdir.errors import InvalidMemoryError
 from memdir.history import Operation, parse_when
-from memdir.store.folder import MemoryDir
+from memdir.store import MemoryDir
 
 from .output import echo_json
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
+from .main import run_claude_code_hook
+
 if TYPE_CHECKING:
-    from memdir.integrations.claude_code.install import SettingsChange
+    from memdir.integrations.claude_code import SettingsChange
+    from memdir.store import MemoryDir
 
 SCOPE_HELP = {
     "user": "Your user settings (<config>/settings.json): every project (the default).",
@@ -20,27 +20,9 @@ SCOPE_HELP = {
 }
 
 
-def _explicit_dir() -> Path | None:
-    """The folder given by ``--dir`` / ``MEMDIR_DIR``, or None to follow the hook's cwd."""
-    directory = click.get_current_context().find_root().params.get("directory")
-    return Path(directory) if directory else None
-
-
 def _run_hook(event: str) -> None:
-    # Trigger: anything at all going wrong, even before the library runs. Why: exit 2 from
-    # a UserPromptSubmit hook erases the user's prompt, and click's errors exit 1 or 2.
-    # Outcome: the hook always exits 0; failures are logged by `run_hook` or below.
-    try:
-        from memdir.integrations.claude_code.hooks import run_hook
-
-        stdin = sys.stdin.buffer.read()
-        output = run_hook(event, stdin, memory_dir=_explicit_dir())
-        if output is not None:
-            click.echo(json.dumps(output, ensure_ascii=False))
-    except Exception as exc:
-        from memdir.integrations.claude_code.hooks import log_line
-
-        log_line(event, f"error in the command: {type(exc).__name__}: {exc}")
+    directory = click.get_current_context().find_root().params.get("directory")
+    run_claude_code_hook(event, str(directory) if directory else None)
 
 
 @click.group()
@@ -94,7 +76,7 @@ def _scope_options(func: Callable[..., None]) -> Callable[..., None]:
 
 
 def _apply(change: SettingsChange, *, dry_run: bool, done: str, nothing: str) -> None:
-    from memdir.integrations.claude_code.install import apply_change
+    from memdir.integrations.claude_code import apply_change
 
     if not change.changed:
         click.echo(nothing)
@@ -130,7 +112,7 @@ def install_claude_code(scope: str, dry_run: bool) -> None:
         memory install claude-code            # user settings: every project
         memory install claude-code --project  # this repository's .claude/settings.json
     """
-    from memdir.integrations.claude_code.install import memory_command, plan_install, settings_path
+    from memdir.integrations.claude_code import memory_command, plan_install, settings_path
 
     path = settings_path(scope)  # type: ignore[arg-type]
     change = plan_install(path, command=memory_command())
@@ -144,7 +126,7 @@ def install_claude_code(scope: str, dry_run: bool) -> None:
 
 @install.command("git-hook")
 @click.pass_obj
-def install_git_hook(store: Any) -> None:
+def install_git_hook(store: MemoryDir) -> None:
     """Add a pre-commit hook refusing team memories with a credential or invalid frontmatter.
 
     For an in-repo team folder (`memory team init --in-repo`): memdir never commits there,
@@ -154,7 +136,7 @@ def install_git_hook(store: Any) -> None:
     Example:
         memory team init --in-repo && memory install git-hook
     """
-    from memdir.team.githook import install_for
+    from memdir.team import install_for
 
     click.echo(f"Installed the pre-commit hook: {install_for(store)}")
 
@@ -173,7 +155,7 @@ def uninstall_claude_code(scope: str, dry_run: bool) -> None:
     Example:
         memory uninstall claude-code --dry-run
     """
-    from memdir.integrations.claude_code.install import plan_uninstall, settings_path
+    from memdir.integrations.claude_code import plan_uninstall, settings_path
 
     path = settings_path(scope)  # type: ignore[arg-type]
     change = plan_uninstall(path)

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 import click
 
 from memdir.paths import verification_root
-from memdir.store.folder import MemoryDir
-from memdir.store.index import IndexChanges
+from memdir.store import MemoryDir
 
 from .output import echo_json
 
 if TYPE_CHECKING:
-    from memdir.lint.check import LintReport
+    from memdir.lint import LintReport
+    from memdir.store import SyncResult
 
 pass_store = click.make_pass_decorator(MemoryDir)
 
@@ -50,30 +50,17 @@ def render_report(report: LintReport) -> str:
     return "\n".join(lines)
 
 
-def _render_fix(changes: IndexChanges) -> str:
-    if not changes.changed:
+def _render_fix(result: SyncResult | None) -> str:
+    if result is None or not result.changed:
         return "--fix: nothing to repair in MEMORY.md."
-    lines = [
-        f"--fix: MEMORY.md updated ({len(changes.added)} added, {len(changes.removed)} removed)"
-    ]
-    lines += [f"  added:   {line}" for line in changes.added]
-    lines += [f"  removed: {line}" for line in changes.removed]
+    added, removed = result.changes.added, result.changes.removed
+    head = f"--fix: MEMORY.md updated ({len(added)} added, {len(removed)} removed"
+    head += f", {len(result.rewritten)} rewritten)" if result.rewritten else ")"
+    lines = [head]
+    lines += [f"  added:   {line}" for line in added]
+    lines += [f"  removed: {line}" for line in removed]
+    lines += [f"  rewritten: {line}" for line in result.rewritten]
     return "\n".join(lines)
-
-
-def _fix_index(store: MemoryDir) -> tuple[str, bool]:
-    """Sync the index: add missing entries, drop entries of files that are gone, rewrite
-    memdir's own lines whose memory changed.
-
-    Lines of files that exist but do not parse are kept (the store never drops them).
-    """
-    result = store.sync_index()
-    message = _render_fix(result.changes)
-    if result.rewritten:
-        if not result.changes.changed:
-            message = "--fix: MEMORY.md updated"
-        message += "".join(f"\n  rewritten: {line}" for line in result.rewritten)
-    return message, result.changed
 
 
 @click.command("lint")
@@ -103,20 +90,18 @@ def lint_command(
         memory lint --fix
     """
     # Imported here: its rule tables cost ~40 ms that other commands (and hooks) skip.
-    from memdir.lint.check import lint
+    from memdir.lint import fix_index, lint
 
     if project is not None and no_verify:
         raise click.UsageError("--project and --no-verify cannot be used together")
     root = verification_root(project=project, verify=not no_verify)
     report = lint(store, project_root=root)
     if fix:
-        fixable = {"index-missing-entry", "index-dead-link", "index-stale-entry"}
-        message, changed = _render_fix(IndexChanges()), False
-        if any(p.rule in fixable for p in report.problems):
-            message, changed = _fix_index(store)
+        fixed = fix_index(store, report)
+        message = _render_fix(fixed)
         # JSON stays exactly {"problems": [...]} on stdout, so the summary goes to stderr.
         click.echo(message + ("" if as_json else "\n"), err=as_json)
-        if changed:
+        if fixed is not None and fixed.changed:
             report = lint(store, project_root=root)
     if as_json:
         echo_json(report.to_json())

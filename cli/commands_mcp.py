@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from memdir.store.folder import MemoryDir
+from memdir.store import MemoryDir
 
 pass_store = click.make_pass_decorator(MemoryDir)
 
@@ -34,7 +34,7 @@ def mcp_cmd(store: MemoryDir, project: Path | None, no_verify: bool, offline: bo
             "args": ["--dir", "/abs/path/to/memories", "mcp"]}}}
     """
     # Imported here: the SDK is only needed when the server actually runs.
-    from memdir.integrations.mcp_server import serve
+    from memdir.integrations import serve
     from memdir.paths import verification_root
 
     root = verification_root(project=project, verify=not no_verify)

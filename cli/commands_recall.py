@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from memdir.paths import verification_root
-from memdir.store.folder import MemoryDir
+from memdir.store import MemoryDir
 
 from .output import echo_json
 from .recall_text import MAX_LIMIT, render_human
@@ -58,7 +58,7 @@ def recall(
     Example:
         memory recall "why are the webhook tests flaky?" --explain
     """
-    from memdir.daemon.client import recall as run_recall
+    from memdir.daemon import recall as run_recall
 
     result = run_recall(
         store.path,
@@ -82,7 +82,7 @@ def recall(
 @pass_store
 def stats(store: MemoryDir, as_json: bool) -> None:
     """Show counters: recalls, model attempts, retries, breaker opens, fallbacks, extractions."""
-    from memdir.model.breaker import CircuitBreaker
+    from memdir.model import CircuitBreaker
     from memdir.stats import Stats
 
     counters = Stats(store.state_path).read()

@@ -7,7 +7,7 @@ import click
 from memdir.errors import ConfigurationError
 from memdir.paths import verification_root
 from memdir.recall import search as run_search
-from memdir.store.folder import MemoryDir
+from memdir.store import MemoryDir
 from memdir.types import MemoryType
 
 from .output import age_label, echo_json

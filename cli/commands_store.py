@@ -7,11 +7,8 @@ from typing import Any
 
 import click
 
-from memdir.errors import InvalidMemoryError, MemdirError
-from memdir.fsio import atomic_write
-from memdir.store.folder import MemoryDir
-from memdir.store.freshness import age_days
-from memdir.store.prompt import build_memory_prompt
+from memdir.errors import InvalidMemoryError
+from memdir.store import MemoryDir, age_days, build_memory_prompt, save_edit
 from memdir.types import MemoryHeader, MemoryType
 
 from .output import age_label, echo_json, table
@@ -194,18 +191,8 @@ def edit(store: MemoryDir, name: str) -> None:
     if edited is None or edited == original:
         click.echo("No changes.")
         return
-    try:
-        store.write_text(header.filename, edited)
-    except MemdirError as exc:
-        # Keep the rejected text so the person's edit is not lost.
-        keep = store.state_path / "rejected" / header.path.name
-        atomic_write(keep, edited, mode=0o600)
-        raise InvalidMemoryError(
-            f"{exc}. The file was not changed; your edit is saved in {keep}",
-            path=header.path,
-            field=getattr(exc, "field", None),
-        ) from exc
-    click.echo(f"Saved {header.path}")
+    path = save_edit(store, header.filename, edited)
+    click.echo(f"Saved {path}")
 
 
 @click.command()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from memdir.store.folder import MemoryDir
+from memdir.store import MemoryDir
 
 from .output import echo_json
 

@@ -6,13 +6,16 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from memdir.store.folder import MemoryDir
+from memdir.store import MemoryDir
 
 from .output import echo_json
+
+if TYPE_CHECKING:
+    from memdir.daemon import DaemonStatus
 
 
 def _folders(ctx: click.Context, extra: tuple[Path, ...]) -> list[Path]:
@@ -25,13 +28,13 @@ def _folders(ctx: click.Context, extra: tuple[Path, ...]) -> list[Path]:
     return list(dict.fromkeys(folders))
 
 
-def _when(stamp: Any) -> str:
+def _when(stamp: object) -> str:
     if isinstance(stamp, int | float):
         return datetime.fromtimestamp(stamp).isoformat(sep=" ", timespec="seconds")
     return str(stamp)
 
 
-def _describe(status: Any) -> list[str]:
+def _describe(status: DaemonStatus) -> list[str]:
     folder = status.files.folder
     if status.state == "not running":
         return [f"{folder}: not running"]

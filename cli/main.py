@@ -19,7 +19,8 @@ def main() -> None:
     """Console-script entry point."""
     args = sys.argv[1:]
     if len(args) == 3 and args[:2] == ["hook", "claude-code"] and args[2] in _FAST_HOOK_EVENTS:
-        _claude_code_hook(args[2])
+        explicit = os.environ.get("MEMDIR_DIR")
+        run_claude_code_hook(args[2], explicit or None)
         # Everything is written and flushed; skipping the interpreter's teardown (module
         # cleanup, garbage collection) saves about 10 ms on every prompt.
         os._exit(0)
@@ -62,17 +63,20 @@ def _exit_fast(code: int | str | None) -> None:
     os._exit(code or 0)
 
 
-def _claude_code_hook(event: str) -> None:
-    """`memory hook claude-code EVENT` without click: same behaviour, less start-up."""
+def run_claude_code_hook(event: str, memory_dir: str | None) -> None:
+    """The one runner of `memory hook claude-code EVENT`: stdin in, the hook's JSON out.
+
+    Used by the fast path above (no click) and by the click command alike. Never raises:
+    exit 2 from a UserPromptSubmit hook would erase the user's prompt.
+    """
     import json
     from pathlib import Path
 
-    from memdir.integrations.claude_code.hooks import log_line, run_hook
+    from memdir.integrations.claude_code import log_line, run_hook
 
     try:
-        explicit = os.environ.get("MEMDIR_DIR")
         output = run_hook(
-            event, sys.stdin.buffer.read(), memory_dir=Path(explicit) if explicit else None
+            event, sys.stdin.buffer.read(), memory_dir=Path(memory_dir) if memory_dir else None
         )
         if output is not None:
             sys.stdout.write(json.dumps(output, ensure_ascii=False) + "\n")

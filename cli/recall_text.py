@@ -47,11 +47,11 @@ def render_human(result: RecallResult, *, explain: bool) -> str:
         if m.freshness:
             lines.append(f"   ! {m.freshness}")
         if m.references:
-            from memdir.verify import render_note
+            from memdir.verify import note_lines
 
             # The same wording the agent sees in the recall block; problems flagged.
-            for line in render_note(m.references).splitlines():
-                lines.append(f"   {'  ' if line.endswith(': found') else '! '}{line}")
+            for line in note_lines(m.references):
+                lines.append(f"   {'! ' if line.problem else '  '}{line.text}")
         lines.append("")
         lines += ["   " + line if line else "" for line in m.content.splitlines()]
         if m.truncated:

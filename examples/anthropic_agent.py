@@ -28,8 +28,8 @@ from typing import Any
 
 import anthropic
 
-from memdir.integrations.library_hook import MemoryHook
-from memdir.model.boundary import DEFAULT_MODEL
+from memdir import MemoryHook
+from memdir.model.config import DEFAULT_MODEL
 
 BASE_PROMPT = (
     "You are a helpful assistant working in the user's current directory. Use the tools "

@@ -7,12 +7,15 @@
     ├── MemoryNotFoundError (exit 2)   no memory by that name
     ├── MemoryExistsError (exit 2)     a memory by that name already exists
     ├── ConfigurationError (exit 2)    missing or invalid configuration (model, folder)
+    ├── InvalidInputError (exit 2)     a file given as input is missing or unusable
     ├── StoreIOError (exit 1)          reading or writing a file failed
     ├── LockTimeoutError (exit 1)      another process held a lock for too long
     ├── TeamSyncError (exit 1)         git could not reach, read or update the team remote
     ├── HistoryError (exit 1)          the folder's history cannot be read or written
     │   ├── UndoConflictError          a later operation touched the files being undone
     │   └── OperationNotFoundError (exit 2)  no such operation, version or recorded file
+    ├── DaemonError (exit 1)           a daemon did not start, or did not stop, as asked
+    ├── DaemonAlreadyRunningError (exit 2)  another `memory watch` holds the folder
     └── ModelError (exit 1)            a model call failed after the bounded retry
         └── CircuitOpenError           the breaker is open: no call was made
 
@@ -84,6 +87,12 @@ class ConfigurationError(MemdirError):
     exit_code: ClassVar[int] = 2
 
 
+class InvalidInputError(MemdirError):
+    """A file given as input (a transcript, a hook's JSON) is missing or unusable."""
+
+    exit_code: ClassVar[int] = 2
+
+
 class StoreIOError(MemdirError):
     """Reading or writing a file in the store failed."""
 
@@ -124,6 +133,16 @@ class UndoConflictError(HistoryError):
 
 class OperationNotFoundError(HistoryError):
     """No operation, recorded file or version answers to that reference."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class DaemonError(MemdirError):
+    """A daemon did not start, or did not stop, as asked."""
+
+
+class DaemonAlreadyRunningError(MemdirError):
+    """Another `memory watch` already holds this memory folder."""
 
     exit_code: ClassVar[int] = 2
 

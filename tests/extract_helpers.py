@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from memdir.extract.extractor import Extractor, ExtractSettings
-from memdir.model.boundary import ModelBoundary, ModelConfig, RetryPolicy
+from memdir.model import ModelBoundary, ModelConfig, RetryPolicy
 from memdir.store.folder import MemoryDir
 
 CORRECTION = (

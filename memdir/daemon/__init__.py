@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .client import queue_extraction, recall
     from .files import DaemonFiles, DaemonStatus, daemon_status, spawn_daemon, stop_daemon
     from .service import WatchDaemon, run_daemon
 
@@ -13,6 +14,8 @@ __all__ = [
     "DaemonStatus",
     "WatchDaemon",
     "daemon_status",
+    "queue_extraction",
+    "recall",
     "run_daemon",
     "spawn_daemon",
     "stop_daemon",
@@ -27,6 +30,8 @@ def __getattr__(name: str) -> Any:
         from . import service as module
     elif name in ("DaemonFiles", "DaemonStatus", "daemon_status", "spawn_daemon", "stop_daemon"):
         from . import files as module
+    elif name in ("queue_extraction", "recall"):
+        from . import client as module
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(module, name)

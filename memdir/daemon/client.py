@@ -31,6 +31,7 @@ from ..paths import FOLDER_KEY_DIGITS, folder_key, folder_key_prefix
 from ..paths import state_dir as default_state_dir
 
 if TYPE_CHECKING:
+    from ..extract.schedule import Scheduled
     from ..recall.result import RecallResult
 
 #: AF_UNIX paths are limited to 104 (macOS) or 108 (Linux) bytes including the NUL.
@@ -317,13 +318,26 @@ def queue_extraction(
     session_id: str,
     wait_for_text: str | None = None,
     state_dir: Path | None = None,
-) -> str:
+    strict: bool = False,
+) -> Scheduled:
     """Queue an extraction: in the folder's daemon when one takes it, else a detached process.
 
-    Returns ``"daemon"`` or ``"process"``. A running daemon has the SDK loaded and the
-    folder's caches warm; otherwise `memdir.extract.queue.schedule_extraction` starts
-    the background run (and queues nothing when no model is configured).
+    A running daemon has the SDK loaded and the folder's caches warm; otherwise
+    `memdir.extract.schedule_extraction` starts the background run, and queues nothing
+    when no model is configured (the result says why). `strict` is for a transcript a
+    person named (``memory extract``): the file is checked before anything else, and a
+    missing model is an error.
+
+    Raises:
+        InvalidInputError: with `strict`, the transcript is missing or not a transcript.
+        ConfigurationError: with `strict`, no model is configured.
     """
+    from ..extract.schedule import Scheduled, schedule_extraction
+
+    if strict:
+        from ..extract.transcript import read_transcript_strict
+
+        read_transcript_strict(transcript)
     if daemon_extract(
         memory_dir,
         transcript=transcript,
@@ -331,14 +345,16 @@ def queue_extraction(
         wait_for_text=wait_for_text,
         state_dir=state_dir,
     ):
-        return "daemon"
-    from ..extract.queue import schedule_extraction
-
-    schedule_extraction(
+        return Scheduled(session_id, "daemon")
+    scheduled = schedule_extraction(
         memory_dir,
         transcript,
         session_id=session_id,
         wait_for_text=wait_for_text,
         state_dir=state_dir,
     )
-    return "process"
+    if strict and scheduled.by is None:
+        from ..errors import ConfigurationError
+
+        raise ConfigurationError(scheduled.reason or "no model is configured")
+    return scheduled

@@ -25,9 +25,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
-from ..errors import ConfigurationError, MemdirError
+from ..errors import (
+    ConfigurationError,
+    DaemonAlreadyRunningError,
+    DaemonError,
+    MemdirError,
+)
 from ..fsio import HeldLock, atomic_write, try_lock
 from ..paths import folder_key
 from ..paths import state_dir as default_state_dir
@@ -40,16 +45,6 @@ DEFAULT_DEBOUNCE_S = 0.25
 #: Transcripts are appended in bursts while the agent works; wait for a pause.
 TRANSCRIPT_DEBOUNCE_S = 0.5
 DRAIN_TIMEOUT_S = 20.0
-
-
-class DaemonAlreadyRunningError(MemdirError):
-    """Another `memory watch` already holds this memory folder."""
-
-    exit_code: ClassVar[int] = 2
-
-
-class DaemonError(MemdirError):
-    """A daemon did not start, or did not stop, as asked."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -279,7 +279,7 @@ class WatchDaemon:
             return {"ok": False, "error": "extract needs a 'transcript' path and a 'session_id'"}
         if wait_for is not None and not isinstance(wait_for, str):
             return {"ok": False, "error": "'wait_for_text' must be text or null"}
-        from ..extract.queue import ExtractionQueue, schedule_extraction
+        from ..extract import ExtractionQueue, schedule_extraction
 
         with self._state_lock:
             if self._extractions is None:

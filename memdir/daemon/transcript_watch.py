@@ -32,7 +32,7 @@ TRANSCRIPT_PATTERNS = ("**/*.jsonl",)
 _CWD_SCAN_BYTES = 256 * 1024
 
 #: schedule_extraction(memory_dir, transcript, *, session_id, state_dir): queue one run.
-Scheduler = Callable[..., None]
+Scheduler = Callable[..., object]
 
 
 class TranscriptWatch:
@@ -145,7 +145,7 @@ class TranscriptWatch:
             if self._unavailable:
                 return
             try:
-                from ..extract.queue import ExtractionQueue, schedule_extraction
+                from ..extract import ExtractionQueue, schedule_extraction
             except ImportError as exc:
                 self._unavailable = True
                 self.counters.error(f"extraction is not available: {exc}")

@@ -30,10 +30,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ModelError
 from ..fsio import atomic_write
-from ..model.boundary import MIN_ATTEMPT_S, MessageCreator, ModelBoundary, ModelConfig
+from ..model.boundary import MIN_ATTEMPT_S, MessageCreator, ModelBoundary
+from ..model.config import ModelConfig
 from ..paths import folder_key, state_dir
 from ..stats import Stats
 from ..store.folder import MemoryDir, WriteListener
+from .changes import FileChange
 from .evidence import render_for_extraction
 from .evidence import wrote_to_memory as _wrote_to_memory
 from .prompt import SYSTEM_PROMPT, build_prompt
@@ -56,7 +58,6 @@ MEMORY_TOOL: dict[str, str] = {"type": "memory_20250818", "name": "memory"}
 MEMORY_TOOL_BETA = "context-management-2025-06-27"
 
 Status = Literal["written", "nothing", "skipped", "throttled", "failed"]
-ChangeAction = Literal["created", "updated", "deleted", "renamed"]
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 
@@ -87,15 +88,6 @@ class ExtractSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class FileChange:
-    """One file an extraction wrote: `path` is relative to the memory folder."""
-
-    action: ChangeAction
-    path: str
-    old_path: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class ExtractionResult:
     """What one run did. `changes` may be non-empty even when a later model call failed."""
 
@@ -112,10 +104,7 @@ class ExtractionResult:
         return {
             "session_id": self.session_id,
             "status": self.status,
-            "written": [
-                {"action": c.action, "path": c.path, **({"from": c.old_path} if c.old_path else {})}
-                for c in self.changes
-            ],
+            "written": [c.to_json() for c in self.changes],
             "turns": self.turns,
             "messages": self.messages,
             "reason": self.reason,

@@ -42,8 +42,8 @@ from ..errors import MemdirError, MemoryExistsError, MemoryNotFoundError
 from ..store.content import derivable_content
 from ..store.folder import MemoryDir
 from ..store.scan import INDEX_NAME
-from .extractor import ChangeAction as Action
-from .extractor import FileChange
+from .changes import ChangeAction as Action
+from .changes import FileChange
 
 ROOT = "/memories"
 #: A memory is a short note; anything bigger is almost certainly pasted material.

@@ -20,24 +20,20 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import MemdirError
 from ..fsio import HeldLock, atomic_write, file_lock, try_lock
-from ..model.config import ModelConfig
 from ..paths import state_dir as default_state_dir
 from ..store.folder import MemoryDir
 from .extractor import ExtractionResult, Extractor, ExtractState
-from .transcript import contains_assistant_text, load_transcript
+from .transcript import Message, contains_assistant_text, load_transcript
 
 log = logging.getLogger(__name__)
 
@@ -167,26 +163,34 @@ def wait_for_transcript(
     timeout: float = WAIT_FOR_TEXT_S,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-) -> bool:
-    """Poll until the transcript holds the assistant text `text`; False on timeout.
+) -> list[Message] | None:
+    """Poll until the transcript holds the assistant text `text`; its messages, or None.
 
     Claude Code appends to the transcript in batches, so a Stop hook can run before the
-    turn it reports is on disk.
+    turn it reports is on disk. The messages read are returned so the run that follows
+    does not read the file again.
     """
     deadline = clock() + timeout
     while True:
         with contextlib.suppress(MemdirError):
-            if contains_assistant_text(load_transcript(transcript), text):
-                return True
+            messages = load_transcript(transcript)
+            if contains_assistant_text(messages, text):
+                return messages
         if clock() >= deadline:
-            return False
+            return None
         sleep(POLL_S)
 
 
 def _run_one(
-    extractor: Extractor, request: ExtractionRequest, *, trailing: bool
+    extractor: Extractor,
+    request: ExtractionRequest,
+    *,
+    trailing: bool,
+    messages: Sequence[Message] | None = None,
 ) -> ExtractionResult:
     try:
+        if messages is not None:
+            return extractor.extract(messages, session_id=request.session_id, trailing=trailing)
         return extractor.extract_file(
             request.transcript, session_id=request.session_id, trailing=trailing
         )
@@ -202,15 +206,18 @@ def run_request(
     *,
     extractor: Extractor | None = None,
     wait_s: float = WAIT_FOR_TEXT_S,
+    messages: Sequence[Message] | None = None,
 ) -> RunReport:
     """Run `request` now, or stash it for the run in progress; then run what is pending.
 
     With ``wait_for_text`` set, first waits up to `wait_s` for the transcript to catch up.
+    `messages`, when the caller already read the transcript, spare reading it again.
     """
-    if request.wait_for_text and not wait_for_transcript(
-        request.transcript, request.wait_for_text, timeout=wait_s
-    ):
-        log.info("transcript %s never showed the last turn; using it as is", request.transcript)
+    if request.wait_for_text:
+        caught_up = wait_for_transcript(request.transcript, request.wait_for_text, timeout=wait_s)
+        if caught_up is None:
+            log.info("transcript %s never showed the last turn; using it as is", request.transcript)
+        messages = caught_up
     files = QueueFiles.for_store(store)
     first: ExtractionRequest | None = request
     lock = files.try_lock()
@@ -225,7 +232,7 @@ def run_request(
     while lock is not None:
         try:
             if first is not None:
-                results.append(_run_one(extractor, first, trailing=False))
+                results.append(_run_one(extractor, first, trailing=False, messages=messages))
                 first = None
             while (pending := files.take()) is not None:
                 results.append(_run_one(extractor, pending, trailing=True))
@@ -303,80 +310,3 @@ def drain(
             return False
         time.sleep(POLL_S)
     return True
-
-
-def spawn_detached(store: MemoryDir, request: ExtractionRequest) -> Path:
-    """Hand `request` to a new background ``memory extract --wait`` process.
-
-    The process outlives the caller (its own session, stdin closed), and writes its
-    output to ``<state>/logs/extract.log``. Returns the ticket path `drain` watches.
-    """
-    ticket = QueueFiles.for_store(store).write_ticket(request)
-    log_path = store.state_path / "logs" / LOG_NAME
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "memdir_cli",
-        "--dir",
-        str(store.path),
-        "extract",
-        "--wait",
-        "--transcript",
-        str(request.transcript),
-        "--session",
-        request.session_id,
-        "--request-file",
-        str(ticket),
-    ]
-    env = {**os.environ, "MEMDIR_STATE_DIR": str(store.state_path)}
-    if os.name == "posix":
-        # A shell that backgrounds the real process and exits at once: we reap the shell
-        # here, and the extractor is re-parented to init, so neither a zombie nor a
-        # "subprocess still running" warning is left behind in a long-lived caller.
-        command = ["/bin/sh", "-c", '"$@" &', "memdir-extract", *command]
-    with open(log_path, "ab") as out:
-        child = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-            close_fds=True,
-        )
-    if os.name == "posix":
-        child.wait()
-    log.info("queued extraction of %s (ticket %s)", request.transcript, ticket.name)
-    return ticket
-
-
-def schedule_extraction(
-    memory_dir: Path,
-    transcript: Path,
-    *,
-    session_id: str,
-    wait_for_text: str | None = None,
-    state_dir: Path | None = None,
-    queue: ExtractionQueue | None = None,
-) -> None:
-    """Queue an extraction of `transcript` into `memory_dir` here, and return at once.
-
-    The work runs in a detached process (or on `queue`'s threads when given); asking a
-    running daemon first is `memdir.daemon.client.queue_extraction`'s call. It first
-    waits, up to 10 s, for the transcript to hold the assistant text `wait_for_text`
-    (what a Claude Code Stop hook reports as the last message), then runs under the
-    folder's lock, or is stashed for the run in progress. Nothing is queued when no model
-    is configured.
-    """
-    if not ModelConfig.from_env().configured:
-        log.info("no model configured; extraction for %s not queued", memory_dir)
-        return
-    store = MemoryDir(memory_dir, state=state_dir)
-    request = ExtractionRequest(
-        Path(os.path.abspath(transcript)), session_id, time.time(), wait_for_text
-    )
-    if queue is not None:
-        queue.submit(store, request)
-        return
-    spawn_detached(store, request)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import MemdirError
+from ..errors import InvalidInputError, MemdirError
 
 Role = Literal["user", "assistant"]
 
@@ -257,6 +257,56 @@ def load_transcript(path: Path | str) -> list[Message]:
         if isinstance(document, list):
             return from_messages(document)
     return _parse_jsonl(text, include_sidechain=False)
+
+
+def read_transcript_strict(path: Path) -> list[Message]:
+    """`load_transcript` for a file a person named: a wrong file is an error, not "nothing".
+
+    Raises:
+        InvalidInputError: the file is missing, not a file, unreadable, empty, or holds
+            neither Claude Code JSONL nor a JSON list of messages (naming the first bad line).
+    """
+    if not path.exists():
+        raise InvalidInputError("no such file", path=path)
+    if not path.is_file():
+        raise InvalidInputError("not a file", path=path)
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read it ({exc.strerror})", path=path) from exc
+    if not text.strip():
+        raise InvalidInputError("the file is empty: there is no conversation in it", path=path)
+    bad = _first_non_json_line(text)
+    if bad is not None:
+        raise InvalidInputError(
+            f"not a transcript: line {bad} is not JSON (expected Claude Code's JSONL, "
+            "one JSON object a line, or a JSON list of messages)",
+            path=path,
+        )
+    return load_transcript(path)
+
+
+def _first_non_json_line(text: str) -> int | None:
+    """The 1-based number of the first line that is not a JSON object, when no line is one.
+
+    One good line is enough: Claude Code may be half-way through writing the last one.
+    """
+    try:
+        if isinstance(json.loads(text), list | dict):
+            return None
+    except ValueError:
+        pass
+    first_bad = None
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            if isinstance(json.loads(line), dict):
+                return None
+        except ValueError:
+            pass
+        first_bad = first_bad or number
+    return first_bad
 
 
 # --- queries -------------------------------------------------------------------------------

@@ -6,13 +6,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .library_hook import AsyncMemoryHook, MemoryHook
+    from .mcp_server import serve
 
-__all__ = ["AsyncMemoryHook", "MemoryHook"]
+__all__ = ["AsyncMemoryHook", "MemoryHook", "serve"]
 
 
 def __getattr__(name: str) -> Any:
+    # Each entry point loads only its own module: the MCP SDK only for `serve`.
+    module: Any
     if name in ("AsyncMemoryHook", "MemoryHook"):
-        from . import library_hook
-
-        return getattr(library_hook, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from . import library_hook as module
+    elif name == "serve":
+        from . import mcp_server as module
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(module, name)

@@ -10,8 +10,9 @@
     hook.after_turn(messages)              # the agent stopped: schedule extraction
     hook.close()                           # drain pending extraction, bounded
 
-Recall runs on one worker thread while the main model works; `collect` only ever takes a
-finished result, so a slow selector delays memories by one model call, never the agent.
+Recall runs on one worker thread. `inject` waits for it a bounded time (``inject_wait_s``,
+0.4 s by default), so the first model call of a turn gets its memories; a slower recall
+is picked up by the next call, and `collect` alone never waits.
 `AsyncMemoryHook` is the same for asyncio agents: nothing it does blocks the event loop.
 """
 
@@ -19,93 +20,46 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import importlib
 import json
 import logging
-import re
+import os
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, MutableSequence, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..extract.transcript import Message, TextBlock, from_messages, has_finished_assistant_turn
-from ..fsio import atomic_write
-from ..model.boundary import MessageCreator, ModelBoundary, ModelConfig
+from ..extract.transcript import from_messages, has_finished_assistant_turn
+from ..model import MessageCreator, ModelConfig
 from ..recall.recaller import DEFAULT_BUDGET_S, Recaller
 from ..recall.result import RecallResult
 from ..recall.tokenize import is_selectable_query
 from ..store.folder import MemoryDir
 from ..store.prompt import build_memory_prompt
+from .conversation import find_user_prompt, memory_block, plain_json, recent_tools
+from .handoff import hand_off
 
-__all__ = ["AsyncMemoryHook", "MemoryHook", "find_user_prompt", "memory_block"]
+if TYPE_CHECKING:
+    from ..extract.queue import ExtractionQueue
+
+__all__ = ["AsyncMemoryHook", "MemoryHook"]
 
 log = logging.getLogger("memdir.integrations.library_hook")
 
-#: Tools named in this many trailing messages count as "recently used" for the selector.
-RECENT_TOOL_MESSAGES = 20
-
-# Text that tools or harnesses inject into user messages: never the user's own words.
-_REMINDER = re.compile(r"<system-reminder>.*?(?:</system-reminder>|\Z)", re.DOTALL)
+#: How long `inject` waits for a recall still running: about one selector call, so the
+#: first model request of a turn gets its memories without holding the agent for long.
+DEFAULT_INJECT_WAIT_S = 0.4
 
 
-def memory_block(rendered: str) -> str:
-    """Wrap recalled memories for a user message.
-
-    Why a ``<system-reminder>`` tag: it tells the model the text was added by the harness,
-    and the extractor drops such blocks, so recalled memories never come back as "new"
-    evidence.
-    """
-    return f"<system-reminder>\n{rendered.rstrip()}\n</system-reminder>"
-
-
-@dataclass(frozen=True, slots=True)
-class UserPrompt:
-    """The newest message the user actually wrote, and where it sits in the list."""
-
-    position: int
-    text: str
-
-
-def _user_text(message: Message) -> str:
-    text = "\n".join(b.text for b in message.blocks if isinstance(b, TextBlock))
-    text = _REMINDER.sub("", text).strip()
-    return "" if text.startswith("<task-notification>") else text
-
-
-def find_user_prompt(messages: Sequence[Mapping[str, Any] | Any]) -> UserPrompt | None:
-    """The newest user message with text of its own.
-
-    Messages carrying only tool results, injected reminders (such as recalled memories)
-    or task notifications are passed over: the prompt being worked on is further back.
-    """
-    parsed = from_messages(messages)
-    for position in range(len(parsed) - 1, -1, -1):
-        message = parsed[position]
-        if message.role == "user":
-            text = _user_text(message)
-            if text:
-                return UserPrompt(position, text)
-    return None
-
-
-def _recent_tools(messages: Sequence[Message]) -> tuple[str, ...]:
-    names: list[str] = []
-    for message in messages[-RECENT_TOOL_MESSAGES:]:
-        for use in message.tool_uses:
-            if use.name and use.name not in names:
-                names.append(use.name)
-    return tuple(names)
-
-
-def _plain(obj: object) -> object:
-    """JSON for SDK objects (pydantic models) found in an agent's message list."""
-    dump = getattr(obj, "model_dump", None)
-    if callable(dump):
-        return dump(mode="json", exclude_none=True)
-    return str(obj)
+def _inject_wait(given: float | None) -> float:
+    """`given`, else ``MEMDIR_INJECT_WAIT_S``, else the default (bad values are ignored)."""
+    if given is not None:
+        return max(0.0, given)
+    try:
+        return max(0.0, float(os.environ.get("MEMDIR_INJECT_WAIT_S", "")))
+    except ValueError:
+        return DEFAULT_INJECT_WAIT_S
 
 
 class _HookCore:
@@ -123,6 +77,7 @@ class _HookCore:
         offline: bool = False,
         state_dir: Path | None = None,
         recall_budget_s: float = DEFAULT_BUDGET_S,
+        inject_wait_s: float | None = None,
     ) -> None:
         if isinstance(memory_dir, MemoryDir):
             self.store = memory_dir
@@ -133,6 +88,7 @@ class _HookCore:
         self.extract = extract
         self.offline = offline
         self.recall_budget_s = recall_budget_s
+        self.inject_wait_s = _inject_wait(inject_wait_s)
         self._model = model
         self._config = config
         self._project_root = project_root
@@ -148,20 +104,16 @@ class _HookCore:
         self._prompt_key: tuple[int, str] | None = None
         self._background: list[concurrent.futures.Future[None]] = []
         self._scheduled = 0
-        self._queue: Any = None  # an extract_queue.ExtractionQueue once one is needed
+        self._queue: ExtractionQueue | None = None  # made when extraction runs here
         self._closed = False
         self.last_result: RecallResult | None = None
         self.last_error: BaseException | None = None
         self._listen_for_writes()
 
-    # -- the system prompt ---------------------------------------------------------------
-
     def system_prompt(self) -> str:
         """The memory section for the system prompt: instructions plus the capped index."""
         capped = self.store.load_index()
         return build_memory_prompt(index_text=capped.text, memory_dir=str(self.store.path))
-
-    # -- recall ----------------------------------------------------------------------------
 
     @property
     def recaller(self) -> Recaller:
@@ -191,7 +143,7 @@ class _HookCore:
             if key == self._prompt_key:
                 return False
             self._prompt_key = key
-        tools = _recent_tools(from_messages(messages))
+        tools = recent_tools(from_messages(messages))
         if not is_selectable_query(prompt.text):
             self._replace_recall(None)
             return False
@@ -257,12 +209,18 @@ class _HookCore:
         return memory_block(result.render())
 
     def inject(self, messages: MutableSequence[Any]) -> bool:
-        """`collect`, then append the block to the last user message; True if added."""
+        """`collect`, then append the block to the last user message; True if added.
+
+        `MemoryHook` first waits up to ``inject_wait_s`` for a recall still running, so the
+        first model call of a turn gets its memories; `AsyncMemoryHook` never blocks here
+        (``await hook.ainject(messages)`` waits without blocking the loop).
+        """
         if not messages:
             return False
         last = messages[-1]
         if not isinstance(last, dict) or last.get("role") != "user":
             return False
+        self._before_collect()
         block = self.collect()
         if block is None:
             return False
@@ -270,8 +228,6 @@ class _HookCore:
         blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
         last["content"] = [*(blocks or []), {"type": "text", "text": block}]
         return True
-
-    # -- extraction ------------------------------------------------------------------------
 
     def after_turn(self, messages: Sequence[Mapping[str, Any] | Any]) -> bool:
         """Schedule extraction if the turn ended without tool calls; True if scheduled.
@@ -285,7 +241,7 @@ class _HookCore:
         if not has_finished_assistant_turn(from_messages(messages)):
             return False
         self._check_open()
-        payload = json.dumps({"messages": list(messages)}, default=_plain, ensure_ascii=False)
+        payload = json.dumps({"messages": list(messages)}, default=plain_json, ensure_ascii=False)
         self._scheduled += 1
         self._in_background(lambda: self._hand_off(payload))
         return True
@@ -300,43 +256,26 @@ class _HookCore:
         return (self._config or ModelConfig.from_env()).configured
 
     def _hand_off(self, payload: str) -> None:
-        path = self.conversation_path()
-        # Conversations are private: readable by the user only.
-        atomic_write(path, payload, mode=0o600)
-        queue = importlib.import_module("memdir.extract.queue")
-        if self._model is None and self._config is None:
-            # The daemon, else a detached process: extraction outlives a short-lived script.
-            from ..daemon.client import queue_extraction
-
-            queue_extraction(
-                self.store.path, path, session_id=self.session_id, state_dir=self.store.state_path
-            )
-            return
-        # A model or config handed to the hook exists only in this process: run here.
-        extract = importlib.import_module("memdir.extract.extractor")
-        # A separate store: the extractor's own writes must not count as the agent's.
-        store = MemoryDir(self.store.path, state=self.store.state_path)
-        client = self._model or ModelBoundary(
-            self._config or ModelConfig.from_env(), state_dir=store.state_path
+        self._queue = hand_off(
+            self.store,
+            self.conversation_path(),
+            payload,
+            session_id=self.session_id,
+            model=self._model,
+            config=self._config,
+            queue=self._queue,
         )
-        if self._queue is None:
-            self._queue = queue.ExtractionQueue()
-        request = queue.ExtractionRequest(path, self.session_id, time.time())
-        self._queue.submit(store, request, extractor=extract.Extractor(store, client=client))
 
     def _listen_for_writes(self) -> None:
         """Saves through this store count as the agent curating memory itself: the
         extractor then skips those turns instead of writing the same thing twice."""
-        try:
-            extract = importlib.import_module("memdir.extract.extractor")
-        except ImportError:
-            return
-        listener = extract.api_save_listener(
-            self.store.path, self.session_id, state=self.store.state_path
-        )
+        from ..extract import api_save_listener
+
+        listener = api_save_listener(self.store.path, self.session_id, state=self.store.state_path)
         self.store.listeners.append(listener)
 
-    # -- plumbing --------------------------------------------------------------------------
+    def _before_collect(self) -> None:
+        """Nothing here; the sync hook waits briefly for a running recall."""
 
     def _in_background(self, work: Callable[[], None]) -> None:
         def run() -> None:
@@ -370,9 +309,10 @@ class _HookCore:
         finished = not not_done
         if self._scheduled:
             try:
-                queue = importlib.import_module("memdir.extract.queue")
+                from ..extract import drain
+
                 finished = (
-                    queue.drain(
+                    drain(
                         max(0.0, deadline - time.monotonic()),
                         memory_dir=self.store.path,
                         state=self.store.state_path,
@@ -389,6 +329,10 @@ class _HookCore:
 
 class MemoryHook(_HookCore):
     """Memory for a synchronous agent loop (see the module docstring for the flow)."""
+
+    def _before_collect(self) -> None:
+        if self.inject_wait_s > 0:
+            self.wait(self.inject_wait_s)
 
     def wait(self, timeout: float) -> bool:
         """Block until the pending recall finishes (at most `timeout` s); True if ready.
@@ -432,6 +376,12 @@ class AsyncMemoryHook(_HookCore):
         except TimeoutError:
             pass
         return future.done()
+
+    async def ainject(self, messages: MutableSequence[Any]) -> bool:
+        """`inject`, after waiting (without blocking the loop) up to ``inject_wait_s``."""
+        if self.inject_wait_s > 0:
+            await self.wait(self.inject_wait_s)
+        return self.inject(messages)
 
     async def aclose(self, timeout: float = 5.0) -> bool:
         """Drain pending extraction for at most `timeout` s without blocking the loop."""

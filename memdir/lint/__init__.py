@@ -1,5 +1,5 @@
 """Health checks of a memory folder: the rules, relative dates and the report."""
 
-from .check import LintReport, Problem, lint
+from .check import FIXABLE_RULES, LintReport, Problem, fix_index, lint
 
-__all__ = ["LintReport", "Problem", "lint"]
+__all__ = ["FIXABLE_RULES", "LintReport", "Problem", "fix_index", "lint"]

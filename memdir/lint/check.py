@@ -30,7 +30,7 @@ from typing import Any
 from ..errors import MemoryNotFoundError, StoreIOError
 from ..store import index as index_mod
 from ..store.folder import MemoryDir
-from ..store.indexsync import stale_lines
+from ..store.indexsync import SyncResult, stale_lines
 from ..store.memoryfile import HEADER_LINES, parse_updated, text_field
 from ..store.scan import INDEX_NAME, iter_markdown, link_problem, parse_header, read_memory_text
 from ..store.validate import check_secrets, check_text
@@ -44,7 +44,10 @@ from .rules import (
     near_duplicates,
 )
 
-__all__ = ["RULES", "LintReport", "Problem", "Verifier", "lint"]
+__all__ = ["FIXABLE_RULES", "RULES", "LintReport", "Problem", "Verifier", "fix_index", "lint"]
+
+#: The problems ``memory lint --fix`` repairs, through `MemoryDir.sync_index`.
+FIXABLE_RULES = frozenset({"index-missing-entry", "index-dead-link", "index-stale-entry"})
 
 #: Checks memory bodies against a project: one tuple of references per body, in order.
 Verifier = Callable[[Sequence[str]], list[tuple[Any, ...]]]
@@ -275,3 +278,15 @@ def lint(
         ]
         problems += sorted(batch, key=lambda p: p.severity != "error")
     return LintReport(tuple(problems), files)
+
+
+def fix_index(store: MemoryDir, report: LintReport) -> SyncResult | None:
+    """Repair the index when `report` found something fixable; None when nothing was.
+
+    Missing entries are added, entries of files that are gone dropped, and memdir's own
+    lines whose memory changed rewritten; lines of files that exist but do not parse,
+    and lines people wrote, are kept.
+    """
+    if not any(p.rule in FIXABLE_RULES for p in report.problems):
+        return None
+    return store.sync_index()

@@ -24,14 +24,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..errors import CircuitOpenError, LockTimeoutError, ModelError, StoreIOError
 from ..stats import Stats
 from .breaker import CircuitBreaker, Permit
-from .config import DEFAULT_MODEL, ModelConfig
+from .config import ModelConfig
 
 __all__ = [
-    "DEFAULT_MODEL",
     "MIN_ATTEMPT_S",
     "MessageCreator",
     "ModelBoundary",
-    "ModelConfig",
     "RetryPolicy",
     "response_text",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .githook import install_for
     from .retry import RetryPolicy
     from .scope import TEAM_DIR, route, team_root
     from .share import Moved, share_memory, unshare_memory
@@ -20,6 +21,7 @@ __all__ = [
     "TeamStatus",
     "init_in_repo",
     "init_team",
+    "install_for",
     "route",
     "share_memory",
     "sync_team",
@@ -35,6 +37,8 @@ def __getattr__(name: str) -> Any:
     module: Any
     if name == "RetryPolicy":
         from . import retry as module
+    elif name == "install_for":
+        from . import githook as module
     elif name in ("TEAM_DIR", "route", "team_root"):
         from . import scope as module
     elif name in ("Moved", "share_memory", "unshare_memory"):

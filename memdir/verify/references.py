@@ -187,16 +187,29 @@ def _path_ref(token: str, *, bare: bool) -> str | None:
     return token if ext and re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", ext) else None
 
 
-def render_note(refs: Sequence[Reference]) -> str:
-    """Lines stating what was checked: problems one per line, found ones summed up in one."""
+@dataclass(frozen=True, slots=True)
+class NoteLine:
+    """One line of the verification note; `problem` is True unless it says "found"."""
+
+    text: str
+    problem: bool
+
+
+def note_lines(refs: Sequence[Reference]) -> list[NoteLine]:
+    """What was checked: problems one per line, found ones summed up in a last line."""
     lines = []
     for ref in refs:
         if ref.status == "missing":
-            lines.append(f"names `{ref.text}`: not found in the project")
+            lines.append(NoteLine(f"names `{ref.text}`: not found in the project", True))
         elif ref.status == "moved":
-            lines.append(f"names `{ref.text}`: possibly moved to `{ref.hint}`")
+            lines.append(NoteLine(f"names `{ref.text}`: possibly moved to `{ref.hint}`", True))
     found = [f"`{ref.text}`" for ref in refs if ref.status == "found"]
     if found:
         shown = ", ".join(found[:6]) + (f" and {len(found) - 6} more" if len(found) > 6 else "")
-        lines.append(f"names {shown}: found")
-    return "\n".join(lines)
+        lines.append(NoteLine(f"names {shown}: found", False))
+    return lines
+
+
+def render_note(refs: Sequence[Reference]) -> str:
+    """`note_lines` as text, one line each (the recall block's wording)."""
+    return "\n".join(line.text for line in note_lines(refs))

@@ -45,6 +45,53 @@ def test_without_a_model_it_exits_2_saying_how_to_configure_one(
     assert list(memory_dir.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        ("", "the file is empty: there is no conversation in it"),
+        (
+            "not json\nstill not json\n",
+            "not a transcript: line 1 is not JSON (expected Claude Code's JSONL, "
+            "one JSON object a line, or a JSON list of messages)",
+        ),
+    ],
+)
+@pytest.mark.parametrize("with_key", [False, True])
+@pytest.mark.parametrize("extra", [(), ("--wait",), ("--json",)])
+def test_a_bad_transcript_is_reported_first_naming_the_file(
+    runner: CliRunner,
+    memory_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    content: str | None,
+    message: str,
+    with_key: bool,
+    extra: tuple[str, ...],
+) -> None:
+    if with_key:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    transcript = tmp_path / "nope.json"
+    if content is not None:
+        transcript.write_text(content)
+    result = run(runner, memory_dir, "--transcript", str(transcript), *extra)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"Error: {transcript}: {message}\n"
+    assert not (memory_dir / "MEMORY.md").exists()
+
+
+def test_a_transcript_with_one_good_line_is_accepted(
+    runner: CliRunner, model_env: FakeAnthropic, memory_dir: Path, tmp_path: Path
+) -> None:
+    lines = correction_lines()
+    transcript = tmp_path / "s.jsonl"
+    transcript.write_text("\n".join([*lines, '{"half-written']) + "\n")
+    model_env.reply_text("nothing worth saving")
+    result = run(runner, memory_dir, "--transcript", str(transcript), "--wait")
+    assert result.exit_code == 0, result.stderr
+
+
 def test_offline_mode_counts_as_no_model(
     runner: CliRunner, memory_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -118,7 +165,7 @@ def test_a_missing_transcript_is_a_usage_error(
 ) -> None:
     result = run(runner, memory_dir, "--transcript", str(tmp_path / "nope.jsonl"), "--wait")
     assert result.exit_code == 2
-    assert "is not a file" in result.stderr
+    assert result.stderr.endswith("nope.jsonl: no such file\n")
     assert model_env.requests == []
 
 
@@ -162,7 +209,7 @@ def test_without_wait_a_running_daemon_takes_the_work(
     from memdir.daemon.service import WatchDaemon
 
     spawned: list[object] = []
-    monkeypatch.setattr("memdir.extract.queue.spawn_detached", lambda *a, **k: spawned.append(a))
+    monkeypatch.setattr("memdir.extract.schedule.spawn_detached", lambda *a, **k: spawned.append(a))
     model_env.reply_text("nothing to save")
     transcript = write_lines(tmp_path / "s.jsonl", correction_lines())
     with WatchDaemon([memory_dir], debounce_s=0.05):

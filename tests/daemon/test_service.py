@@ -29,8 +29,6 @@ from watchdog.events import (
 
 from memdir.daemon.client import daemon_recall, daemon_stats, ping
 from memdir.daemon.files import (
-    DaemonAlreadyRunningError,
-    DaemonError,
     DaemonFiles,
     daemon_status,
     stop_daemon,
@@ -44,7 +42,8 @@ from memdir.daemon.watcher import (
     MemoryEventHandler,
     changed_paths,
 )
-from memdir.extract import queue as queue_mod
+from memdir.errors import DaemonAlreadyRunningError, DaemonError
+from memdir.extract import schedule as queue_mod
 from memdir.fsio import atomic_write
 from memdir.paths import claude_memory_dir, state_dir
 from memdir.store.index import linked_files
@@ -431,9 +430,9 @@ def test_extraction_is_handed_to_a_running_daemon(
     with WatchDaemon([memory_dir], debounce_s=0.05) as daemon:
         spawned: list[Any] = []
         monkeypatch.setattr(
-            "memdir.extract.queue.spawn_detached", lambda *a, **k: spawned.append(a)
+            "memdir.extract.schedule.spawn_detached", lambda *a, **k: spawned.append(a)
         )
-        assert queue_extraction(memory_dir, transcript, session_id="s1") == "daemon"
+        assert queue_extraction(memory_dir, transcript, session_id="s1").by == "daemon"
         assert wait_until(lambda: len(fake_anthropic.requests) == 1, timeout=30)
         assert daemon._extractions is not None
     assert spawned == []  # the daemon took it: no background process was started

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from anthropic.lib.tools import BetaAbstractMemoryTool
 
-from memdir.extract.extractor import FileChange
+from memdir.extract.changes import FileChange
 from memdir.extract.memory_tool import MemoryFolderTool
 from memdir.store.folder import MemoryDir
 from memdir.store.memoryfile import set_updated

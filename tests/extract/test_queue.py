@@ -16,9 +16,9 @@ from memdir.extract.queue import (
     QueueFiles,
     drain,
     run_request,
-    schedule_extraction,
     wait_for_transcript,
 )
+from memdir.extract.schedule import schedule_extraction
 from memdir.store.folder import MemoryDir
 from tests.conftest import memory_cmd, subprocess_env
 from tests.extract_helpers import (
@@ -115,12 +115,12 @@ def test_trailing_runs_are_not_throttled(
 def test_wait_for_transcript_polls_until_the_turn_is_written(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "t.jsonl", correction_lines()[:3])
     final = "Understood, real database."
-    assert not wait_for_transcript(path, final, timeout=0.2)
+    assert wait_for_transcript(path, final, timeout=0.2) is None
     writer = threading.Timer(0.3, lambda: write_lines(path, correction_lines()))
     writer.start()
     try:
         started = time.monotonic()
-        assert wait_for_transcript(path, final, timeout=10.0)
+        assert wait_for_transcript(path, final, timeout=10.0) is not None
         assert time.monotonic() - started < 5.0
     finally:
         writer.join()
@@ -163,7 +163,9 @@ def test_drain_waits_for_the_lock_and_the_pending_marker(store: MemoryDir, tmp_p
 
 def test_schedule_without_a_model_queues_nothing(store: MemoryDir, tmp_path: Path) -> None:
     transcript = write_lines(tmp_path / "t.jsonl", correction_lines())
-    schedule_extraction(store.path, transcript, session_id="s")
+    scheduled = schedule_extraction(store.path, transcript, session_id="s")
+    assert scheduled.by is None and scheduled.reason is not None
+    assert "ANTHROPIC_API_KEY" in scheduled.reason
     tickets = QueueFiles.for_store(store).tickets
     assert not tickets.exists() or list(tickets.iterdir()) == []
     assert not (store.state_path / "logs").exists()

@@ -14,11 +14,10 @@ import pytest
 
 from memdir.extract.evidence import render_for_extraction
 from memdir.extract.transcript import load_transcript
+from memdir.integrations.conversation import find_user_prompt, memory_block
 from memdir.integrations.library_hook import (
     AsyncMemoryHook,
     MemoryHook,
-    find_user_prompt,
-    memory_block,
 )
 from memdir.recall.session import SessionStore
 from memdir.store.folder import MemoryDir
@@ -112,6 +111,72 @@ def test_collect_never_blocks_and_hands_over_the_result_later(store: MemoryDir) 
     assert "Payments deploys" not in block
     assert model.queries == ["Request: what is my favourite colour again?"]
     assert hook.collect() is None  # handed over once
+
+
+class ReadyModel(GatedModel):
+    """A selector model that answers as soon as it is asked."""
+
+    def __init__(self, choose: list[str]) -> None:
+        super().__init__(choose)
+        self.gate.set()
+
+
+def test_inject_right_after_before_model_waits_for_recall(store: MemoryDir) -> None:
+    # The README's loop: before_model then inject, back to back, on the first call.
+    messages = [user("what is my favourite colour again?")]
+    with MemoryHook(store, model=ReadyModel(["favourite_colour.md"]), extract=False) as hook:
+        hook.inject_wait_s = 30.0  # generous: inject returns as soon as recall is done
+        assert hook.before_model(messages)
+        assert hook.inject(messages)
+    assert "teal" in messages[0]["content"][-1]["text"]
+
+
+def test_inject_waits_a_bounded_time_then_leaves_it_to_the_next_call(store: MemoryDir) -> None:
+    model = GatedModel(["favourite_colour.md"])
+    messages = [user("what is my favourite colour again?")]
+    hook = MemoryHook(store, model=model, extract=False, inject_wait_s=0.05)
+    try:
+        assert hook.before_model(messages)
+        assert model.started.wait(10)
+        assert not hook.inject(messages)  # gave up waiting: the model has not answered
+        assert messages[0]["content"] == "what is my favourite colour again?"
+        model.gate.set()
+        assert hook.wait(10)
+        assert hook.inject(messages)  # the next call picks it up
+    finally:
+        hook.close()
+
+
+def test_inject_wait_comes_from_the_environment_or_the_default(
+    store: MemoryDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memdir.integrations.library_hook import DEFAULT_INJECT_WAIT_S
+
+    assert 0.1 <= DEFAULT_INJECT_WAIT_S <= 1.0
+    with MemoryHook(store, extract=False) as hook:
+        assert hook.inject_wait_s == DEFAULT_INJECT_WAIT_S
+    monkeypatch.setenv("MEMDIR_INJECT_WAIT_S", "2.5")
+    with MemoryHook(store, extract=False) as hook:
+        assert hook.inject_wait_s == 2.5
+    with MemoryHook(store, extract=False, inject_wait_s=0) as hook:
+        assert hook.inject_wait_s == 0.0
+    monkeypatch.setenv("MEMDIR_INJECT_WAIT_S", "soon")
+    with MemoryHook(store, extract=False) as hook:
+        assert hook.inject_wait_s == DEFAULT_INJECT_WAIT_S
+
+
+def test_async_ainject_waits_without_blocking_the_loop(store: MemoryDir) -> None:
+    async def agent() -> list[dict[str, Any]]:
+        messages = [user("what is my favourite colour again?")]
+        hook = AsyncMemoryHook(store, model=ReadyModel(["favourite_colour.md"]), extract=False)
+        hook.inject_wait_s = 30.0
+        async with hook:
+            hook.before_model(messages)
+            assert await hook.ainject(messages)
+        return messages
+
+    messages = asyncio.run(agent())
+    assert "teal" in messages[0]["content"][-1]["text"]
 
 
 def test_collected_memories_are_surfaced_once_per_session(store: MemoryDir) -> None:
@@ -249,7 +314,7 @@ def test_recall_failures_stay_inside_the_hook(store: MemoryDir) -> None:
 
 @pytest.fixture
 def fake_queue(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
-    """Stand in for memdir.extract.queue, recording what the hook hands it."""
+    """Stand in for the extraction queue, recording what the hook hands it."""
     calls = types.SimpleNamespace(scheduled=[], drained=[])
 
     def schedule_extraction(memory_dir: Path, transcript: Path, **kwargs: Any) -> None:
@@ -259,10 +324,8 @@ def fake_queue(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
         calls.drained.append(timeout)
         return True
 
-    module = types.ModuleType("memdir.extract.queue")
-    module.schedule_extraction = schedule_extraction  # type: ignore[attr-defined]
-    module.drain = drain  # type: ignore[attr-defined]
-    monkeypatch.setitem(__import__("sys").modules, "memdir.extract.queue", module)
+    monkeypatch.setattr("memdir.extract.schedule.schedule_extraction", schedule_extraction)
+    monkeypatch.setattr("memdir.extract.queue.drain", drain)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-not-used")
     return calls
 
@@ -358,7 +421,7 @@ def test_async_hook_never_blocks_the_loop(store: MemoryDir) -> None:
 def test_a_config_given_to_the_hook_extracts_in_this_process(
     store: MemoryDir, fake_anthropic: Any
 ) -> None:
-    from memdir.model.boundary import ModelConfig
+    from memdir.model import ModelConfig
 
     fake_anthropic.reply_text("Nothing worth keeping.")
     config = ModelConfig(api_key="sk-test", base_url=fake_anthropic.url)

@@ -531,7 +531,7 @@ def test_breaker_is_shared_with_another_process(fake_anthropic: FakeAnthropic) -
             call(boundary)
     fake_anthropic.reply_text("never sent")
     code = (
-        "from memdir.model.boundary import ModelBoundary, ModelConfig\n"
+        "from memdir.model import ModelBoundary, ModelConfig\n"
         "from memdir.errors import CircuitOpenError\n"
         "from memdir.paths import state_dir\n"
         "import sys\n"

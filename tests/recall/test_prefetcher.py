@@ -6,7 +6,7 @@ from pathlib import Path
 import anthropic  # noqa: F401 - pay the SDK import before anything is timed
 import pytest
 
-from memdir.model.boundary import ModelConfig
+from memdir.model import ModelConfig
 from memdir.recall.prefetcher import prefetch
 from memdir.recall.recaller import Recaller
 from memdir.store.folder import MemoryDir

@@ -11,7 +11,7 @@ from pathlib import Path
 import anthropic  # noqa: F401 - pay the SDK import here, not inside a timed budget
 import pytest
 
-from memdir.model.boundary import ModelBoundary, ModelConfig
+from memdir.model import ModelBoundary, ModelConfig
 from memdir.recall.model_selector import MAX_TOKENS, SCHEMA
 from memdir.recall.recaller import MAX_BYTES, Recaller, read_capped
 from memdir.stats import Stats

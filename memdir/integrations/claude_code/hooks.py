@@ -48,8 +48,11 @@ LOG_MAX_BYTES = 512 * 1024
 EVENTS = ("user-prompt-submit", "stop", "session-end")
 
 
-class HookSkipped(MemdirError):
-    """The hook has nothing to do for this input (logged, not an error for the user)."""
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """The hook had nothing to do for this input: logged, never shown to the user."""
+
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,17 +128,14 @@ def user_prompt_submit(
     store: MemoryDir,
     use_daemon: bool = True,
     offline: bool = False,
-) -> dict[str, Any] | None:
-    """Recall for the prompt; the hook output, or None when nothing was recalled.
-
-    Raises:
-        HookSkipped: a task notification, or the memory folder does not exist.
-    """
+) -> dict[str, Any] | Skipped | None:
+    """Recall for the prompt: the hook output, None when nothing was recalled, or `Skipped`
+    (a task notification, or no memory folder yet)."""
     if data.is_task_notification:
-        raise HookSkipped("a <task-notification> prompt: nothing to recall for")
+        return Skipped("a <task-notification> prompt: nothing to recall for")
     # One-word prompts are left to recall itself, which answers them with nothing.
     if not store.exists():
-        raise HookSkipped("the memory folder does not exist yet", path=store.path)
+        return Skipped(f"{store.path}: the memory folder does not exist yet")
     from ...daemon.client import recall
 
     result = recall(
@@ -165,45 +165,43 @@ def user_prompt_submit(
     return hook_output(fitted.text)
 
 
-def stop(data: StopInput, *, store: MemoryDir) -> None:
+def stop(data: StopInput, *, store: MemoryDir) -> Skipped | None:
     """Queue extraction for the transcript once it holds the turn that just ended.
 
-    Raises:
-        HookSkipped: ``stop_hook_active`` is set, or the input is not a ``Stop`` event.
+    Skipped for a ``SubagentStop`` or when ``stop_hook_active`` is set, and when no model
+    is configured (the queue is the one place that asks).
     """
     if isinstance(data, SubagentStopInput):
-        raise HookSkipped("a SubagentStop event: the main session's Stop covers it")
+        return Skipped("a SubagentStop event: the main session's Stop covers it")
     if data.stop_hook_active:
-        raise HookSkipped("stop_hook_active: another Stop hook is already continuing the turn")
+        return Skipped("stop_hook_active: another Stop hook is already continuing the turn")
     _maybe_dream(store)
     _maybe_team_sync(store)
-    _require_model()
     from ...daemon.client import queue_extraction
 
-    queue_extraction(
+    scheduled = queue_extraction(
         store.path,
         data.transcript_path,
         session_id=data.session_id,
         wait_for_text=data.last_assistant_message,
         state_dir=store.state_path,
     )
+    return None if scheduled.by else Skipped(f"extraction is off: {scheduled.reason}")
 
 
-def session_end(data: HookInput, *, store: MemoryDir) -> None:
+def session_end(data: HookInput, *, store: MemoryDir) -> Skipped | None:
     """Queue a final extraction for turns whose Stop never fired (an interrupted reply).
 
     Cheap when the session's cursor is already at the end. The run is a detached process
     that outlives the session, so there is nothing to wait for within SessionEnd's budget.
-
-    Raises:
-        HookSkipped: no model is configured, so there is no extraction to queue.
+    Skipped when no model is configured.
     """
-    _require_model()
     from ...daemon.client import queue_extraction
 
-    queue_extraction(
+    scheduled = queue_extraction(
         store.path, data.transcript_path, session_id=data.session_id, state_dir=store.state_path
     )
+    return None if scheduled.by else Skipped(f"extraction is off: {scheduled.reason}")
 
 
 def _maybe_dream(store: MemoryDir) -> None:
@@ -237,15 +235,6 @@ def _maybe_team_sync(store: MemoryDir) -> None:
         log_line("stop", f"team sync could not start: {exc}")
 
 
-def _require_model() -> None:
-    from ...model.config import ModelConfig
-
-    if not ModelConfig.from_env().configured:
-        raise HookSkipped(
-            "no model configured (set ANTHROPIC_API_KEY for the hooks): extraction is off"
-        )
-
-
 def log_line(event: str, message: str, *, env: Mapping[str, str] | None = None) -> None:
     """Append one line to ``<state>/hooks.log`` (best effort: logging never fails a hook)."""
     with contextlib.suppress(Exception):
@@ -257,6 +246,20 @@ def log_line(event: str, message: str, *, env: Mapping[str, str] | None = None) 
         flat = " ".join(message.split())
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(f"{stamp} pid={os.getpid()} {event}: {flat}\n")
+
+
+def _dispatch(event: str, data: HookInput, store: MemoryDir) -> dict[str, Any] | Skipped | None:
+    if event == "user-prompt-submit":
+        if not isinstance(data, UserPromptSubmitInput):
+            return Skipped(f"expected a UserPromptSubmit event, got {data.hook_event_name}")
+        return user_prompt_submit(data, store=store)
+    if event == "stop":
+        if not isinstance(data, StopInput):
+            return Skipped(f"expected a Stop event, got {data.hook_event_name}")
+        return stop(data, store=store)
+    if event == "session-end":
+        return session_end(data, store=store)
+    return Skipped(f"unknown hook event {event!r}; expected one of {', '.join(EVENTS)}")
 
 
 def run_hook(
@@ -275,21 +278,11 @@ def run_hook(
     try:
         data = parse_hook_input(stdin)
         store = memory_dir_for(data, explicit=memory_dir, env=env)
-        if event == "user-prompt-submit":
-            if not isinstance(data, UserPromptSubmitInput):
-                raise HookSkipped(f"expected a UserPromptSubmit event, got {data.hook_event_name}")
-            return user_prompt_submit(data, store=store)
-        if event == "stop":
-            if not isinstance(data, StopInput):
-                raise HookSkipped(f"expected a Stop event, got {data.hook_event_name}")
-            stop(data, store=store)
+        outcome = _dispatch(event, data, store)
+        if isinstance(outcome, Skipped):
+            log_line(event, f"skipped: {outcome.reason}", env=env)
             return None
-        if event == "session-end":
-            session_end(data, store=store)
-            return None
-        raise HookSkipped(f"unknown hook event {event!r}; expected one of {', '.join(EVENTS)}")
-    except HookSkipped as exc:
-        log_line(event, f"skipped: {exc}", env=env)
+        return outcome
     except MemdirError as exc:
         log_line(event, f"failed: {exc}", env=env)
     except Exception as exc:

@@ -347,7 +347,7 @@ def test_stop_without_a_model_queues_nothing(ws: Workspace) -> None:
     proc = run_hook(ws, "stop", ws.payload("Stop"))
 
     assert_silent(proc)
-    assert "no model configured" in ws.log
+    assert "extraction is off: extraction needs a model: set ANTHROPIC_API_KEY" in ws.log
     assert not (ws.state / "extract").exists()
 
 

@@ -1,0 +1,136 @@
+"""Starting extraction in this process's care: one "is a model configured?", then a
+detached ``python -m memdir.extract`` process or a thread queue the caller owns.
+
+Asking a running daemon first is `memdir.daemon.client.queue_extraction`'s call, which
+ends here when none takes the work. `extract_now` runs in the foreground for a person who
+named a transcript: the file is checked first, so a typo or a broken file is reported
+before anything about the model.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import ConfigurationError
+from ..model.config import ModelConfig
+from ..store.folder import MemoryDir
+from .queue import LOG_NAME, ExtractionQueue, ExtractionRequest, QueueFiles, RunReport, run_request
+from .transcript import read_transcript_strict
+
+log = logging.getLogger(__name__)
+
+#: Why nothing was queued, in words a person can act on.
+NO_MODEL = (
+    "extraction needs a model: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN), "
+    "optionally MEMDIR_MODEL, and make sure MEMDIR_OFFLINE is not set"
+)
+
+Where = Literal["daemon", "process", "thread"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """Where a requested extraction went; `by` is None when nothing was queued (`reason`)."""
+
+    session_id: str
+    by: Where | None
+    log: Path | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"queued", "session_id", "by", "log", "reason"}``."""
+        return {
+            "queued": self.by is not None,
+            "session_id": self.session_id,
+            "by": self.by,
+            "log": str(self.log) if self.log else None,
+            "reason": self.reason,
+        }
+
+
+def spawn_detached(store: MemoryDir, request: ExtractionRequest) -> Path:
+    """Hand `request` to a new background ``python -m memdir.extract`` process.
+
+    The process outlives the caller (its own session, stdin closed), and writes its
+    output to ``<state>/logs/extract.log``. Returns the ticket path `drain` watches.
+    """
+    ticket = QueueFiles.for_store(store).write_ticket(request)
+    log_path = store.state_path / "logs" / LOG_NAME
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "memdir.extract", str(store.path), str(ticket)]
+    env = {**os.environ, "MEMDIR_STATE_DIR": str(store.state_path)}
+    if os.name == "posix":
+        # A shell that backgrounds the real process and exits at once: we reap the shell
+        # here, and the extractor is re-parented to init, so neither a zombie nor a
+        # "subprocess still running" warning is left behind in a long-lived caller.
+        command = ["/bin/sh", "-c", '"$@" &', "memdir-extract", *command]
+    with open(log_path, "ab") as out:
+        child = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+    if os.name == "posix":
+        child.wait()
+    log.info("queued extraction of %s (ticket %s)", request.transcript, ticket.name)
+    return ticket
+
+
+def schedule_extraction(
+    memory_dir: Path,
+    transcript: Path,
+    *,
+    session_id: str,
+    wait_for_text: str | None = None,
+    state_dir: Path | None = None,
+    queue: ExtractionQueue | None = None,
+) -> Scheduled:
+    """Queue an extraction of `transcript` into `memory_dir` here, and return at once.
+
+    The work runs in a detached process (or on `queue`'s threads when given). It first
+    waits, up to 10 s, for the transcript to hold the assistant text `wait_for_text`
+    (what a Claude Code Stop hook reports as the last message), then runs under the
+    folder's lock, or is stashed for the run in progress. This is the one place that asks
+    whether a model is configured: when none is, nothing is queued and the result says why.
+    """
+    if not ModelConfig.from_env().configured:
+        log.info("no model configured; extraction for %s not queued", memory_dir)
+        return Scheduled(session_id, None, reason=NO_MODEL)
+    store = MemoryDir(memory_dir, state=state_dir)
+    request = ExtractionRequest(
+        Path(os.path.abspath(transcript)), session_id, time.time(), wait_for_text
+    )
+    if queue is not None:
+        queue.submit(store, request)
+        return Scheduled(session_id, "thread")
+    spawn_detached(store, request)
+    return Scheduled(session_id, "process", log=store.state_path / "logs" / LOG_NAME)
+
+
+def extract_now(
+    store: MemoryDir, transcript: Path, *, session_id: str | None = None
+) -> tuple[ExtractionRequest, RunReport]:
+    """Check `transcript`, then run extraction here (``memory extract --wait``).
+
+    Raises:
+        InvalidInputError: the transcript is missing or is not a transcript.
+        ConfigurationError: no model is configured.
+    """
+    messages = read_transcript_strict(transcript)
+    if not ModelConfig.from_env().configured:
+        raise ConfigurationError(NO_MODEL)
+    request = ExtractionRequest(
+        Path(os.path.abspath(transcript)), session_id or transcript.stem, time.time()
+    )
+    return request, run_request(store, request, messages=messages)
