@@ -16,13 +16,17 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ConfigurationError
 from ..model.config import ModelConfig
-from ..store.folder import MemoryDir
-from .queue import LOG_NAME, ExtractionQueue, ExtractionRequest, QueueFiles, RunReport, run_request
-from .transcript import read_transcript_strict
+
+if TYPE_CHECKING:
+    from ..store.folder import MemoryDir
+    from .queue import ExtractionQueue, ExtractionRequest, RunReport
+
+# The queue (and with it the extractor) is imported only once a model is known to be
+# configured: a Stop hook without one stays on its light path.
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,8 @@ def spawn_detached(store: MemoryDir, request: ExtractionRequest) -> Path:
     The process outlives the caller (its own session, stdin closed), and writes its
     output to ``<state>/logs/extract.log``. Returns the ticket path `drain` watches.
     """
+    from .queue import LOG_NAME, QueueFiles
+
     ticket = QueueFiles.for_store(store).write_ticket(request)
     log_path = store.state_path / "logs" / LOG_NAME
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,6 +113,9 @@ def schedule_extraction(
     if not ModelConfig.from_env().configured:
         log.info("no model configured; extraction for %s not queued", memory_dir)
         return Scheduled(session_id, None, reason=NO_MODEL)
+    from ..store.folder import MemoryDir
+    from .queue import LOG_NAME, ExtractionRequest
+
     store = MemoryDir(memory_dir, state=state_dir)
     request = ExtractionRequest(
         Path(os.path.abspath(transcript)), session_id, time.time(), wait_for_text
@@ -127,6 +136,9 @@ def extract_now(
         InvalidInputError: the transcript is missing or is not a transcript.
         ConfigurationError: no model is configured.
     """
+    from .queue import ExtractionRequest, run_request
+    from .transcript import read_transcript_strict
+
     messages = read_transcript_strict(transcript)
     if not ModelConfig.from_env().configured:
         raise ConfigurationError(NO_MODEL)

@@ -44,6 +44,7 @@ from memdir.daemon.watcher import (
 )
 from memdir.errors import DaemonAlreadyRunningError, DaemonError
 from memdir.extract import schedule as queue_mod
+from memdir.extract.queue import ExtractionQueue
 from memdir.fsio import atomic_write
 from memdir.paths import claude_memory_dir, state_dir
 from memdir.store.index import linked_files
@@ -346,7 +347,7 @@ def test_the_extract_queue_is_called_lazily_and_drained(
     watch.process_batch([FileCreatedEvent(str(session))])
     assert len(calls.calls) == 1
     assert calls.calls[0][2]["session_id"] == "s1"
-    assert isinstance(calls.calls[0][2]["queue"], queue_mod.ExtractionQueue)
+    assert isinstance(calls.calls[0][2]["queue"], ExtractionQueue)
     assert watch.drain(2.0) is True
 
 
