@@ -97,7 +97,7 @@ def parse_plain_recall(args: Sequence[str]) -> dict[str, object] | None:
 
 def run_plain_recall(options: dict[str, object]) -> int:
     """Run a parsed plain recall line: print what `memory recall` prints; the exit code."""
-    from memdir.daemon.client import recall
+    from memdir.daemon import recall
     from memdir.errors import MemdirError
     from memdir.paths import resolve_memory_dir, state_dir, verification_root
 
