@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench mutation clean
+.PHONY: demo test lint bench mutation clean reference
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,3 +49,7 @@ mutation: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# The README's CLI reference, written from each command's --help.
+reference: $(STAMP)
+	$(BIN)/python -m memdir_cli.reference README.md

@@ -12,6 +12,8 @@ from memdir.errors import MemdirError
 from memdir.paths import resolve_memory_dir
 from memdir.store import MemoryDir
 
+from .output import JSON_REQUESTED, echo_json
+
 # Each loader imports one module of commands when one of its commands runs, so `memory
 # recall` or a hook does not pay for the extractor, the daemon or the MCP SDK. To add a
 # command module: write a loader below, then map each of its command names to it.
@@ -71,6 +73,12 @@ def _history() -> Sequence[click.Command]:
     return commands_history.COMMANDS
 
 
+def _doctor() -> Sequence[click.Command]:
+    from . import commands_doctor
+
+    return commands_doctor.COMMANDS
+
+
 def _dream() -> Sequence[click.Command]:
     from . import commands_dream
 
@@ -109,6 +117,8 @@ LAZY_COMMANDS: dict[str, Callable[[], Sequence[click.Command]]] = {
     "undo": _history,
     "restore": _history,
     "history": _history,
+    "doctor": _doctor,
+    "completion": _doctor,
     "dream": _dream,
     "team": _team,
     "share": _team,
@@ -136,6 +146,16 @@ class MemoryGroup(click.Group):
         try:
             return super().invoke(ctx)
         except MemdirError as exc:
+            if ctx.meta.get(JSON_REQUESTED):
+                # `--json` callers parse stdout: a failure is data for them too.
+                echo_json(
+                    {
+                        "error": str(exc),
+                        "path": str(exc.path) if exc.path else None,
+                        "field": exc.field,
+                        "exit_code": exc.exit_code,
+                    }
+                )
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
 

@@ -9,7 +9,7 @@ import click
 
 from memdir.store import MemoryDir
 
-from .output import echo_json
+from .output import echo_json, json_option
 
 if TYPE_CHECKING:
     from memdir.extract import ExtractionResult, RunReport
@@ -51,7 +51,7 @@ def render_report(report: RunReport) -> str:
 )
 @click.option("--session", "session_id", help="Session id. Default: the transcript's file stem.")
 @click.option("--wait", is_flag=True, help="Run in the foreground and print what was written.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option()
 @pass_store
 def extract(
     store: MemoryDir, transcript: Path, session_id: str | None, wait: bool, as_json: bool

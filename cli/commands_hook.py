@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 import click
 
 from .main import run_claude_code_hook
+from .output import echo_json, json_option
 
 if TYPE_CHECKING:
-    from memdir.integrations.claude_code import SettingsChange
+    from memdir.integrations.claude_code import Scope, SettingsChange
     from memdir.store import MemoryDir
 
 SCOPE_HELP = {
@@ -65,19 +66,46 @@ def session_end() -> None:
 
 def _scope_options(func: Callable[..., None]) -> Callable[..., None]:
     decorators = [
-        click.option("--user", "scope", flag_value="user", default=True, help=SCOPE_HELP["user"]),
-        click.option("--project", "scope", flag_value="project", help=SCOPE_HELP["project"]),
-        click.option("--local", "scope", flag_value="local", help=SCOPE_HELP["local"]),
+        click.option("--user", is_flag=True, help=SCOPE_HELP["user"]),
+        click.option("--project", is_flag=True, help=SCOPE_HELP["project"]),
+        click.option("--local", is_flag=True, help=SCOPE_HELP["local"]),
         click.option("--dry-run", is_flag=True, help="Print the change as a diff; write nothing."),
+        json_option(),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
 
 
-def _apply(change: SettingsChange, *, dry_run: bool, done: str, nothing: str) -> None:
+def _scope(user: bool, project: bool, local: bool) -> Scope:
+    chosen = [name for name, on in (("user", user), ("project", project), ("local", local)) if on]
+    if len(chosen) > 1:
+        raise click.UsageError(f"use only one of --{' and --'.join(chosen)}")
+    return chosen[0] if chosen else "user"  # type: ignore[return-value]
+
+
+def _apply(
+    change: SettingsChange, *, scope: str, dry_run: bool, as_json: bool, done: str, nothing: str
+) -> None:
     from memdir.integrations.claude_code import apply_change
 
+    backup = None
+    if change.changed and not dry_run:
+        backup = apply_change(change)
+    if as_json:
+        echo_json(
+            {
+                "scope": scope,
+                "path": str(change.path),
+                "changed": change.changed,
+                "dry_run": dry_run,
+                "events": list(change.events) if change.changed else [],
+                "removed_file": change.remove and change.changed and not dry_run,
+                "backup": str(backup) if backup else None,
+                "diff": change.diff() if dry_run else None,
+            }
+        )
+        return
     if not change.changed:
         click.echo(nothing)
         return
@@ -85,10 +113,12 @@ def _apply(change: SettingsChange, *, dry_run: bool, done: str, nothing: str) ->
         click.echo(change.diff(), nl=False)
         click.echo(f"(dry run: {change.path} was not changed)")
         return
-    backup = apply_change(change)
-    click.echo(f"{done} {', '.join(change.events)} in {change.path}")
+    if change.remove:
+        click.echo(f"{done} {', '.join(change.events)}; {change.path} held nothing else: removed")
+    else:
+        click.echo(f"{done} {', '.join(change.events)} in {change.path}")
     if backup is not None:
-        click.echo(f"Backup of the previous file: {backup}")
+        click.echo(f"The previous file is kept in {backup} (copy it back to undo).")
 
 
 @click.group()
@@ -98,13 +128,19 @@ def install() -> None:
 
 @install.command("claude-code")
 @_scope_options
-def install_claude_code(scope: str, dry_run: bool) -> None:
+def install_claude_code(
+    user: bool, project: bool, local: bool, dry_run: bool, as_json: bool
+) -> None:
     """Add memdir's hooks to Claude Code's settings.
 
     UserPromptSubmit recalls memories for each prompt, Stop queues extraction after each
     turn, SessionEnd queues a last one. Existing hooks and settings are kept, the file is
-    backed up first, and running it again changes nothing. The hooks use the memory folder
-    Claude Code uses for each project.
+    backed up first (into memdir's state folder), and running it again changes nothing.
+    The hooks use the memory folder Claude Code uses for each project.
+
+    --user and --local run `memory` by this machine's absolute path. --project writes the
+    repository's shared file, so it runs `memory` from PATH: every teammate needs memdir
+    on PATH (the install is refused when it is not on PATH here).
 
     \b
     Examples:
@@ -112,13 +148,16 @@ def install_claude_code(scope: str, dry_run: bool) -> None:
         memory install claude-code            # user settings: every project
         memory install claude-code --project  # this repository's .claude/settings.json
     """
-    from memdir.integrations.claude_code import memory_command, plan_install, settings_path
+    from memdir.integrations.claude_code import command_for, plan_install, settings_path
 
-    path = settings_path(scope)  # type: ignore[arg-type]
-    change = plan_install(path, command=memory_command())
+    scope = _scope(user, project, local)
+    path = settings_path(scope)
+    change = plan_install(path, command=command_for(scope))
     _apply(
         change,
+        scope=scope,
         dry_run=dry_run,
+        as_json=as_json,
         done="Installed memdir's hooks for",
         nothing=f"memdir's hooks are already installed in {path}; nothing changed.",
     )
@@ -148,8 +187,13 @@ def uninstall() -> None:
 
 @uninstall.command("claude-code")
 @_scope_options
-def uninstall_claude_code(scope: str, dry_run: bool) -> None:
+def uninstall_claude_code(
+    user: bool, project: bool, local: bool, dry_run: bool, as_json: bool
+) -> None:
     """Remove memdir's hooks from Claude Code's settings; other hooks are kept.
+
+    A file left with nothing in it is removed. The previous file is backed up into
+    memdir's state folder first.
 
     \b
     Example:
@@ -157,11 +201,14 @@ def uninstall_claude_code(scope: str, dry_run: bool) -> None:
     """
     from memdir.integrations.claude_code import plan_uninstall, settings_path
 
-    path = settings_path(scope)  # type: ignore[arg-type]
+    scope = _scope(user, project, local)
+    path = settings_path(scope)
     change = plan_uninstall(path)
     _apply(
         change,
+        scope=scope,
         dry_run=dry_run,
+        as_json=as_json,
         done="Removed memdir's hooks for",
         nothing=f"No memdir hooks in {path}; nothing changed.",
     )

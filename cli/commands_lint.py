@@ -10,7 +10,7 @@ import click
 from memdir.paths import verification_root
 from memdir.store import MemoryDir
 
-from .output import echo_json
+from .output import echo_json, echo_styled, json_option, progress, styled
 
 if TYPE_CHECKING:
     from memdir.lint import LintReport
@@ -30,14 +30,13 @@ def render_report(report: LintReport) -> str:
     lines: list[str] = []
     width = max((len(p.rule) for p in report.problems), default=0)
     for file, problems in report.by_file().items():
-        lines.append(click.style(file, bold=True))
+        lines.append(styled(file, "bold"))
         for p in problems:
             label, colour = _LABELS[p.severity]
             # Most messages already open with their field ("type 'x' is not ..."): no echo.
             where = f"{p.field}: " if p.field and not p.message.startswith(p.field) else ""
             lines.append(
-                f"  {click.style(label.ljust(7), fg=colour)}  {p.rule.ljust(width)}  "
-                f"{where}{p.message}"
+                f"  {styled(label.ljust(7), colour)}  {p.rule.ljust(width)}  {where}{p.message}"
             )
         lines.append("")
     summary = (
@@ -64,7 +63,7 @@ def _render_fix(result: SyncResult | None) -> str:
 
 
 @click.command("lint")
-@click.option("--json", "as_json", is_flag=True, help='Print {"problems": [...]} as JSON.')
+@json_option('Print {"problems": [...]} as JSON.')
 @click.option("--fix", is_flag=True, help="Repair the index (add missing entries, drop dead ones).")
 @click.option(
     "--project",
@@ -95,7 +94,8 @@ def lint_command(
     if project is not None and no_verify:
         raise click.UsageError("--project and --no-verify cannot be used together")
     root = verification_root(project=project, verify=not no_verify)
-    report = lint(store, project_root=root)
+    with progress("Checking memories") as update:
+        report = lint(store, project_root=root, progress=update)
     if fix:
         fixed = fix_index(store, report)
         message = _render_fix(fixed)
@@ -106,7 +106,7 @@ def lint_command(
     if as_json:
         echo_json(report.to_json())
     else:
-        click.echo(render_report(report))
+        echo_styled(render_report(report))
     if report.errors:
         click.get_current_context().exit(1)
 

@@ -9,7 +9,7 @@ import click
 from memdir.paths import verification_root
 from memdir.store import MemoryDir
 
-from .output import echo_json
+from .output import echo_json, json_option
 from .recall_text import MAX_LIMIT, render_human
 
 pass_store = click.make_pass_decorator(MemoryDir)
@@ -32,7 +32,7 @@ pass_store = click.make_pass_decorator(MemoryDir)
     type=click.IntRange(1, MAX_LIMIT),
     help="Return up to this many, weaker matches marked as such (default: only clear ones).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@json_option("Print one JSON object.")
 @click.option("--no-daemon", is_flag=True, help="Do the work here even if `memory watch` runs.")
 @pass_store
 def recall(
@@ -78,7 +78,7 @@ def recall(
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option()
 @pass_store
 def stats(store: MemoryDir, as_json: bool) -> None:
     """Show counters: recalls, model attempts, retries, breaker opens, fallbacks, extractions."""
@@ -92,17 +92,21 @@ def stats(store: MemoryDir, as_json: bool) -> None:
         "memory_dir": str(store.path),
         "memories": len(report.memories),
         "unreadable_files": len(report.problems),
+        "state_dir": str(store.state_path),
         "breaker": breaker.state.value,
         "counters": counters,
     }
     if as_json:
         echo_json(data)
         return
-    click.echo(f"memory folder: {data['memory_dir']}")
-    click.echo(f"memories: {data['memories']} ({data['unreadable_files']} unreadable)")
-    click.echo(f"circuit breaker: {data['breaker']}")
+    # The counters and the breaker belong to the state folder, shared by every memory
+    # folder: say so, rather than print them under one folder's name.
+    click.echo(f"memory folder {data['memory_dir']}:")
+    click.echo(f"  memories: {data['memories']} ({data['unreadable_files']} unreadable)")
+    click.echo(f"all memory folders (state folder {data['state_dir']}):")
+    click.echo(f"  circuit breaker: {data['breaker']}")
     for name in sorted(counters):
-        click.echo(f"{name}: {counters[name]}")
+        click.echo(f"  {name}: {counters[name]}")
 
 
 COMMANDS = [recall, stats]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -9,12 +10,26 @@ import click
 
 from memdir.errors import InvalidMemoryError
 from memdir.store import MemoryDir, age_days, build_memory_prompt, save_edit
-from memdir.types import MemoryHeader, MemoryType
+from memdir.types import Memory, MemoryHeader, MemoryType
 
-from .output import age_label, echo_json, table
+from .names import complete_names, folder_reason, undo_hint
+from .output import age_label, busy, echo_json, json_option, table
 
 pass_store = click.make_pass_decorator(MemoryDir)
 TYPE_CHOICE = click.Choice(MemoryType.choices(), case_sensitive=False)
+
+
+def memory_json(memory: Memory) -> dict[str, Any]:
+    """The memory record (the same keys as `header_json`) for a memory read in full."""
+    return {
+        "filename": memory.filename,
+        "path": str(memory.path),
+        "name": memory.name,
+        "description": memory.description,
+        "type": memory.type.value if memory.type else None,
+        "age_days": memory.age_days,
+        "source": "team" if memory.filename.startswith("team/") else "private",
+    }
 
 
 def header_json(header: MemoryHeader) -> dict[str, Any]:
@@ -30,14 +45,19 @@ def header_json(header: MemoryHeader) -> dict[str, Any]:
 
 
 @click.command()
-@pass_store
-def where(store: MemoryDir) -> None:
-    """Print the memory folder in use.
+@json_option()
+@click.pass_context
+def where(ctx: click.Context, as_json: bool) -> None:
+    """Print the memory folder in use (and, with --json, why).
 
     \b
     Example:
         memory where
     """
+    store: MemoryDir = ctx.obj
+    if as_json:
+        echo_json({"path": str(store.path), "reason": folder_reason(ctx)})
+        return
     click.echo(str(store.path))
 
 
@@ -51,7 +71,7 @@ def init(store: MemoryDir) -> None:
 
 @click.command("list")
 @click.option("--type", "type_", type=TYPE_CHOICE, help="Only memories of this type.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option()
 @pass_store
 def list_(store: MemoryDir, type_: str | None, as_json: bool) -> None:
     """List memories, newest first: type, name, age and description.
@@ -83,7 +103,7 @@ def list_(store: MemoryDir, type_: str | None, as_json: bool) -> None:
         for h in headers
     ]
     if rows:
-        click.echo(table(rows, ["TYPE", "NAME", "AGE", "DESCRIPTION"], last_wrap=90))
+        table(rows, ["TYPE", "NAME", "AGE", "DESCRIPTION"], styles=("cyan", "bold", "dim", None))
     else:
         click.echo(f"No memories in {store.path}")
     for problem in report.problems:
@@ -91,8 +111,8 @@ def list_(store: MemoryDir, type_: str | None, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.argument("name", shell_complete=complete_names)
+@json_option()
 @click.option("--at", help="As it was after this operation id, or on this date (history).")
 @pass_store
 def show(store: MemoryDir, name: str, as_json: bool, at: str | None) -> None:
@@ -103,18 +123,7 @@ def show(store: MemoryDir, name: str, as_json: bool, at: str | None) -> None:
         return
     memory = store.get(name)
     if as_json:
-        echo_json(
-            {
-                "filename": memory.filename,
-                "path": str(memory.path),
-                "name": memory.name,
-                "description": memory.description,
-                "type": memory.type.value if memory.type else None,
-                "age_days": memory.age_days,
-                "extra": dict(memory.extra),
-                "body": memory.body,
-            }
-        )
+        echo_json({**memory_json(memory), "extra": dict(memory.extra), "body": memory.body})
         return
     click.echo(
         f"{memory.name}  [{memory.type or memory.raw_type or 'no type'}]  "
@@ -143,6 +152,7 @@ def _read_body(body: str | None) -> str:
 @click.option("--description", required=True, help="One specific line; recall reads this.")
 @click.option("--body", help="The memory text. Default: stdin, or $EDITOR on a terminal.")
 @click.option("--force", is_flag=True, help="Replace a memory with the same file name.")
+@json_option()
 @click.option(
     "--team/--private",
     "team",
@@ -157,6 +167,7 @@ def add(
     description: str,
     body: str | None,
     force: bool,
+    as_json: bool,
     team: bool | None,
 ) -> None:
     """Save a new memory and add it to the index.
@@ -175,17 +186,37 @@ def add(
         overwrite=force,
         scope=None if team is None else ("team" if team else "private"),
     )
+    if as_json:
+        echo_json({"saved": memory_json(result.memory), "warnings": list(result.warnings)})
+        return
     click.echo(f"Saved {result.memory.path}")
     for warning in result.warnings:
         click.echo(f"Warning: {result.memory.filename}: {warning}", err=True)
 
 
+def _interactive() -> bool:
+    """A person at a terminal can answer a question."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _require_editor() -> None:
+    """Refuse before launching anything when no editor is set and nobody could use one."""
+    if os.environ.get("VISUAL") or os.environ.get("EDITOR"):
+        return
+    if not _interactive():
+        raise click.UsageError(
+            "no editor: set $EDITOR (or $VISUAL), or run this in a terminal; to replace a "
+            "memory without an editor, use `memory add --force` with the same name"
+        )
+
+
 @click.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_names)
 @pass_store
 def edit(store: MemoryDir, name: str) -> None:
     """Open a memory in $EDITOR; the file is replaced only if the result is valid."""
     header = store.find(name)
+    _require_editor()
     original = header.path.read_text(encoding="utf-8")
     edited = click.edit(original, extension=".md", require_save=True)
     if edited is None or edited == original:
@@ -196,20 +227,41 @@ def edit(store: MemoryDir, name: str) -> None:
 
 
 @click.command()
-@click.argument("name")
+@click.argument("names", nargs=-1, required=True, shell_complete=complete_names)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting several memories.")
+@json_option()
 @pass_store
-def forget(store: MemoryDir, name: str) -> None:
-    """Delete a memory and its index line."""
-    path = store.delete(name)
-    click.echo(f"Deleted {path}")
-    if store.recorder.enabled:
-        click.echo(f"Restore it with: memory restore {path.stem}")
+def forget(store: MemoryDir, names: tuple[str, ...], yes: bool, as_json: bool) -> None:
+    """Delete memories (by name or file name) and their index lines.
+
+    Deleting more than one asks for confirmation on a terminal, unless --yes.
+
+    \b
+    Example:
+        memory forget "Old deploy notes"
+    """
+    headers = list({h.filename: h for h in (store.find(n) for n in names)}.values())
+    if len(headers) > 1 and not yes:
+        if not _interactive():
+            raise click.UsageError(f"deleting {len(headers)} memories needs --yes")
+        listed = "\n".join(f"  {h.filename}: {h.name}" for h in headers)
+        click.confirm(f"Delete these {len(headers)} memories?\n{listed}\n", abort=True, err=True)
+    deleted = [header_json(h) for h in headers]
+    for header in headers:
+        store.delete(header.filename)
+    undo = undo_hint(store, [h.filename for h in headers])
+    if as_json:
+        echo_json({"deleted": deleted, "undo": undo})
+        return
+    for header in headers:
+        click.echo(f"Deleted {header.path}")
+    click.echo(undo)
 
 
 @click.command("index")
 @click.option("--check", is_flag=True, help="Report drift; exit 1 if any (the default).")
 @click.option("--fix", is_flag=True, help="Add missing entries, drop entries for gone files.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option()
 @click.pass_context
 def index_cmd(ctx: click.Context, check: bool, fix: bool, as_json: bool) -> None:
     """Check MEMORY.md against the files, or repair it with --fix.
@@ -218,7 +270,8 @@ def index_cmd(ctx: click.Context, check: bool, fix: bool, as_json: bool) -> None
     """
     store: MemoryDir = ctx.obj
     if fix:
-        changes = store.sync_index()
+        with busy("Syncing MEMORY.md"):
+            changes = store.sync_index()
         if as_json:
             echo_json({"added": list(changes.added), "removed": list(changes.removed)})
         elif not changes.changed:
@@ -228,7 +281,8 @@ def index_cmd(ctx: click.Context, check: bool, fix: bool, as_json: bool) -> None
         for line in changes.removed if not as_json else ():
             click.echo(f"removed: {line}")
         return
-    problems = store.index_problems()
+    with busy("Checking MEMORY.md"):
+        problems = store.index_problems()
     if as_json:
         echo_json({"problems": [{"rule": r, "message": m} for r, m in problems]})
     elif problems:
@@ -241,11 +295,26 @@ def index_cmd(ctx: click.Context, check: bool, fix: bool, as_json: bool) -> None
 
 
 @click.command()
+@json_option()
 @pass_store
-def prompt(store: MemoryDir) -> None:
+def prompt(store: MemoryDir, as_json: bool) -> None:
     """Print the memory section for an agent's system prompt (with the capped index)."""
     capped = store.load_index()
-    click.echo(build_memory_prompt(index_text=capped.text, memory_dir=str(store.path)), nl=False)
+    text = build_memory_prompt(index_text=capped.text, memory_dir=str(store.path))
+    if as_json:
+        echo_json(
+            {
+                "memory_dir": str(store.path),
+                "prompt": text,
+                "index": {
+                    "lines": capped.total_lines,
+                    "bytes": capped.total_bytes,
+                    "truncated_by": capped.truncated_by,
+                },
+            }
+        )
+        return
+    click.echo(text, nl=False)
 
 
 COMMANDS = [where, init, list_, show, add, edit, forget, index_cmd, prompt]

@@ -12,7 +12,7 @@ import click
 
 from memdir.store import MemoryDir
 
-from .output import echo_json
+from .output import echo_json, json_option
 
 if TYPE_CHECKING:
     from memdir.daemon import DaemonStatus
@@ -95,7 +95,7 @@ def _describe(status: DaemonStatus) -> list[str]:
     "--status", is_flag=True, help="Say whether a daemon runs for the folder; exit 1 if not."
 )
 @click.option("--stop", is_flag=True, help="Stop the daemon (SIGTERM) and wait for it to exit.")
-@click.option("--json", "as_json", is_flag=True, help="With --status: print JSON.")
+@json_option("With --status: print JSON.")
 @click.option("--detached-child", is_flag=True, hidden=True)
 @click.pass_context
 def watch(

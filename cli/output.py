@@ -1,10 +1,44 @@
-"""Formatting helpers for the CLI: tables, ages, JSON."""
+"""Formatting helpers for the CLI: JSON, ages, and human output through rich.
+
+rich is imported only when a person is shown something: `--json`, `recall`'s plain text
+and the hooks never load it; click is imported inside the functions, since `memory
+recall`'s own line runs without it. On a terminal (or with ``FORCE_COLOR``) tables fit the
+terminal's width, cut long cells with "…" and colour follows ``NO_COLOR``; piped, every
+cell is printed in full (a `grep` must find the whole description), aligned by display
+width so wide characters (CJK, emoji) keep the columns straight.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+
+if TYPE_CHECKING:
+    import click
+    from rich.console import Console
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+#: Set in ``ctx.meta`` by `json_option`, so errors can be reported as JSON as well.
+JSON_REQUESTED = "memdir.json"
+
+
+def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta[JSON_REQUESTED] = True
+    return value
+
+
+def json_option(help: str = "Print JSON.") -> Callable[[F], F]:  # noqa: A002 - click's word
+    """The ``--json`` flag; with it, a refused request is printed as JSON too."""
+    import click
+
+    return click.option("--json", "as_json", is_flag=True, help=help, callback=_remember_json)
 
 
 def echo_json(data: Any) -> None:
@@ -22,17 +56,179 @@ def age_label(days: int) -> str:
     return f"{days}d ago"
 
 
-def table(rows: Sequence[Sequence[str]], headers: Sequence[str], *, last_wrap: int = 0) -> str:
-    """A plain aligned table; the last column is cut to fit the terminal when asked."""
-    widths = [len(h) for h in headers]
+def _stream(err: bool) -> TextIO:
+    # sys's streams at call time: click's test runner swaps them, as a pipe would.
+    return sys.stderr if err else sys.stdout
+
+
+def is_terminal(*, err: bool = False) -> bool:
+    """True when output goes to a person: a terminal, or ``FORCE_COLOR`` says to act so."""
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return _stream(err).isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def console(*, err: bool = False) -> Console:
+    """A rich console on the current stdout (or stderr); honours NO_COLOR and COLUMNS."""
+    from rich.console import Console
+
+    forced = bool(os.environ.get("FORCE_COLOR"))
+    return Console(
+        file=_stream(err),
+        highlight=False,
+        emoji=False,
+        markup=False,
+        soft_wrap=False,
+        force_terminal=is_terminal(err=err),
+        # Forced output may go to a pipe that says nothing of its colours: plain 16 colours.
+        color_system="standard" if forced else "auto",
+        no_color=bool(os.environ.get("NO_COLOR")),
+    )
+
+
+def cell_width(text: str) -> int:
+    """How many terminal columns `text` takes (a CJK character or an emoji takes two)."""
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def colour_on(*, err: bool = False) -> bool:
+    """Styles (colour, bold) are used: a terminal, and ``NO_COLOR`` is not set."""
+    return is_terminal(err=err) and not os.environ.get("NO_COLOR")
+
+
+def table(
+    rows: Sequence[Sequence[str]],
+    headers: Sequence[str],
+    *,
+    flexible: int = -1,
+    styles: Sequence[str | None] = (),
+    max_width: int = 32,
+) -> None:
+    """Print rows under `headers`.
+
+    On a terminal every row stays on one line: columns keep their natural width (at most
+    `max_width`), the column at index `flexible` (the last by default) takes what is left,
+    and cells too long are cut with "…". Piped, nothing is cut and columns are padded by
+    display width.
+    """
+    if not is_terminal():
+        import click
+
+        click.echo(_plain_table(rows, headers))
+        return
+    from rich.table import Table
+
+    out = console()
+    flexible %= len(headers)
+    natural = [
+        min(max_width, max([cell_width(h), *(cell_width(r[i]) for r in rows)]))
+        for i, h in enumerate(headers)
+    ]
+    gaps = 2 * (len(headers) - 1)
+    fixed = sum(w for i, w in enumerate(natural) if i != flexible)
+    widths = list(natural)
+    widths[flexible] = max(8, out.width - fixed - gaps)
+    colour = colour_on()
+    grid = Table(
+        box=None,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 2, 0, 0),
+        expand=False,
+        header_style="bold" if colour else "none",
+    )
+    for i, header in enumerate(headers):
+        style = styles[i] if colour and i < len(styles) else None
+        grid.add_column(
+            header,
+            width=widths[i],
+            no_wrap=True,
+            overflow="ellipsis",
+            style=style or "none",
+        )
+    for row in rows:
+        grid.add_row(*row)
+    out.print(grid)
+
+
+def _plain_table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
+    widths = [cell_width(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row[:-1]):
-            widths[i] = max(widths[i], len(cell))
+            widths[i] = max(widths[i], cell_width(cell))
     lines = []
     for row in [list(headers), *map(list, rows)]:
-        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
-        last = row[-1]
-        if last_wrap and len(last) > last_wrap:
-            last = last[: last_wrap - 1] + "…"
-        lines.append("  ".join([*cells, last]).rstrip())
+        cells = [cell + " " * (widths[i] - cell_width(cell)) for i, cell in enumerate(row[:-1])]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
     return "\n".join(lines)
+
+
+def echo_styled(text: str, *, err: bool = False) -> None:
+    """`click.echo` that keeps the colour `styled` added when output is for a person."""
+    import click
+
+    click.echo(text, err=err, color=True if is_terminal(err=err) else None)
+
+
+def styled(text: str, style: str, *, err: bool = False) -> str:
+    """`text` in a rich style on a terminal that takes colour, else as it is."""
+    if not colour_on(err=err):
+        return text
+    out = console(err=err)
+    with out.capture() as captured:
+        out.print(text, style=style, end="")
+    return captured.get()
+
+
+@contextmanager
+def progress(label: str, *, threshold: int = 500) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr, fed by the ``update(done, total)`` callable it yields.
+
+    Shown only on a terminal, and only once `total` reaches `threshold` (small folders
+    finish before a bar would be read); transient, so it leaves no trace in the output.
+    """
+    if not is_terminal(err=True):
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar: Progress | None = None
+    task = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar, task
+        if total < threshold:
+            return
+        if bar is None:
+            bar = Progress(
+                TextColumn(label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console(err=True),
+                transient=True,
+            )
+            bar.start()
+            task = bar.add_task(label, total=total)
+        assert task is not None
+        bar.update(task, completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.stop()
+
+
+@contextmanager
+def busy(label: str) -> Iterator[None]:
+    """A transient spinner on stderr while one long library call runs (terminal only)."""
+    if not is_terminal(err=True):
+        yield
+        return
+    with console(err=True).status(label):
+        yield

@@ -31,7 +31,8 @@ def render_human(result: RecallResult, *, explain: bool) -> str:
     how = "the model" if result.selector == "llm" else "the offline selector"
     head = f"Selected by {how}"
     if result.fallback_reason:
-        head += f" ({result.fallback_reason})"
+        # The reason may hold brackets of its own: a colon keeps them from nesting.
+        head += f": {result.fallback_reason}"
     lines.append(head + ".")
     if result.skipped:
         lines.append(f"Nothing recalled: {result.skipped}.")

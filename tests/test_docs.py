@@ -44,3 +44,17 @@ def test_readme_first_two_commands_are_the_makefile_targets() -> None:
     assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in ci
+
+
+def test_the_readme_cli_reference_is_the_help_of_every_command() -> None:
+    from memdir_cli.reference import render, section
+
+    current = section(README)
+    assert current, "the README has no CLI reference markers"
+    assert current == render(cli), "the README's CLI reference is stale: run `make reference`"
+
+
+def test_the_quickstart_warns_that_memdir_dir_redirects_the_hooks() -> None:
+    quickstart = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    assert "`MEMDIR_DIR`" in quickstart and "Claude Code hooks" in quickstart
+    assert "every project" in quickstart

@@ -62,3 +62,34 @@ def test_offline_recall_command_does_not_import_anthropic(tmp_path) -> None:
     assert "memdir.recall.recaller" in modules  # the recall really ran
     # Recall never reads or writes history.
     assert not {m for m in modules if m.startswith(("memdir.history", "dulwich"))}
+
+
+def test_recall_json_and_the_hook_never_import_rich(tmp_path) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "freeze.md").write_text(
+        "---\nname: Freeze\ndescription: No deploys during the december freeze\ntype: project\n"
+        "---\nbody\n"
+    )
+    for args in (
+        ["recall", "can we deploy in the december freeze"],
+        ["recall", "--json", "can we deploy in the december freeze"],
+        ["list", "--json"],
+        ["lint", "--json", "--no-verify"],
+    ):
+        code = (
+            "from memdir_cli.app import cli\n"
+            f"args = ['--dir', {str(folder)!r}, *{args!r}]\n"
+            "try:\n    cli(args, prog_name='memory')\nexcept SystemExit:\n    pass\n"
+        )
+        modules = _modules_after(code)
+        assert "rich" not in modules, args
+        assert "memdir_cli.app" in modules
+    hook = (
+        "import sys, io\n"
+        "sys.argv = ['memory', 'hook', 'claude-code', 'stop']\n"
+        "sys.stdin = io.TextIOWrapper(io.BytesIO(b'{}'))\n"
+        "from memdir_cli.main import run_claude_code_hook\n"
+        "run_claude_code_hook('stop', None)\n"
+    )
+    assert "rich" not in _modules_after(hook)

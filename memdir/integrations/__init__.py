@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .doctor import Check, diagnose
     from .library_hook import AsyncMemoryHook, MemoryHook
     from .mcp_server import serve
 
-__all__ = ["AsyncMemoryHook", "MemoryHook", "serve"]
+__all__ = ["AsyncMemoryHook", "Check", "MemoryHook", "diagnose", "serve"]
 
 
 def __getattr__(name: str) -> Any:
@@ -16,6 +17,8 @@ def __getattr__(name: str) -> Any:
     module: Any
     if name in ("AsyncMemoryHook", "MemoryHook"):
         from . import library_hook as module
+    elif name in ("Check", "diagnose"):
+        from . import doctor as module
     elif name == "serve":
         from . import mcp_server as module
     else:

@@ -224,12 +224,15 @@ def lint(
     project_root: Path | None = None,
     today: date | None = None,
     verifier: Verifier | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> LintReport:
     """Check every memory file and the index; see the module docstring for severities.
 
     With `project_root` (or a `verifier`), file paths, code names, flags and environment
     variables named in bodies are checked against the project (rule ``stale-reference``).
     `today` anchors the "updated: in the future" check (default: the local date).
+    `progress(done, total)` is called after each memory file. `files_checked` counts
+    memory files only: the index is checked too, but it is not a memory.
 
     Raises:
         MemoryNotFoundError: the folder does not exist.
@@ -241,17 +244,22 @@ def lint(
     today = today or date.today()
     state = _Pass(defaultdict(list), [], {}, {}, store.path)
     prefix = len(str(store.path)) + 1
-    for entry in iter_markdown(store.path):
+    entries = list(iter_markdown(store.path))
+    for entry in entries:
         state.files += 1
         _check_file(state, entry, entry.path[prefix:].replace(os.sep, "/"), today)
+        if progress is not None:
+            progress(state.files, len(entries))
 
-    for a, b, score in near_duplicates(state.descriptions):
-        state.found[a].append(
+    for group in duplicate_groups(near_duplicates(state.descriptions)):
+        first, others = group.members[0], group.members[1:]
+        state.found[first].append(
             (
                 "near-duplicate",
                 "description",
-                f"description says nearly the same as {b}'s ({score:.0%} of words shared); "
-                "merge the two, or make each description specific",
+                f"{len(group.members)} descriptions say nearly the same thing "
+                f"(up to {group.score:.0%} of words shared): {first}, {', '.join(others)}; "
+                "merge them, or make each description specific",
             )
         )
     if verifier is None and project_root is not None:
@@ -269,7 +277,7 @@ def lint(
                     state.found[name].append(("stale-reference", "body", _reference_message(ref)))
 
     index_found = _index_findings(store, state.headers)
-    files = state.files + (1 if store.index_path.exists() else 0)
+    files = state.files
     problems: list[Problem] = []
     ordered = [(name, state.found[name]) for name in sorted(state.found)]
     for file, findings in [*ordered, (INDEX_NAME, index_found)]:
@@ -278,6 +286,43 @@ def lint(
         ]
         problems += sorted(batch, key=lambda p: p.severity != "error")
     return LintReport(tuple(problems), files)
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateGroup:
+    """Memories whose descriptions say nearly the same thing, linked pair by pair."""
+
+    members: tuple[str, ...]
+    score: float
+
+
+def duplicate_groups(pairs: Sequence[tuple[str, str, float]]) -> list[DuplicateGroup]:
+    """Near-duplicate pairs joined into groups (one per cluster), sorted by first member.
+
+    Why: 230 similar notes make 26,000 pairs; a person acts on clusters, not pairs.
+    """
+    parent: dict[str, str] = {}
+
+    def root(name: str) -> str:
+        parent.setdefault(name, name)
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    best: dict[str, float] = {}
+    for a, b, _ in pairs:
+        parent[root(a)] = root(b)
+    for a, _, score in pairs:
+        top = root(a)
+        best[top] = max(best.get(top, 0.0), score)
+    clusters: dict[str, list[str]] = defaultdict(list)
+    for name in list(parent):
+        clusters[root(name)].append(name)
+    groups = [
+        DuplicateGroup(tuple(sorted(members)), best[top]) for top, members in clusters.items()
+    ]
+    return sorted(groups, key=lambda g: g.members)
 
 
 def fix_index(store: MemoryDir, report: LintReport) -> SyncResult | None:

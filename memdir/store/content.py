@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -48,8 +49,30 @@ def check_name(name: str) -> None:
         )
 
 
+#: Names Windows reserves for devices, whatever the extension: never a file stem.
+_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+)
+
+
 def slugify(name: str) -> str:
-    """A safe file stem for a memory name: lower-case ASCII words joined by ``_``."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")
-    return slug[:80].rstrip("_")
+    """A safe, stable file stem for a memory name, in any script.
+
+    Latin letters lose their accents (``Café`` -> ``cafe``, as before); letters and digits
+    of other scripts are kept as they are (NFC), so ``日本語`` names ``日本語.md``; anything
+    else (punctuation, spaces, emoji) separates words with ``_``. A name of symbols only
+    (emoji, say) gets a stem made from its hash, so it still saves; ASCII punctuation
+    alone gives ``""``, which the store refuses.
+    At most 80 characters; names Windows reserves (``con``, ``nul`` ...) get a ``_``.
+    """
+    out: list[str] = []
+    for char in unicodedata.normalize("NFKD", name):
+        if unicodedata.combining(char):
+            continue
+        out.append(char.lower() if char.isalnum() else "_")
+    slug = re.sub(r"_+", "_", unicodedata.normalize("NFC", "".join(out))).strip("_")
+    slug = slug[:80].rstrip("_")
+    if not slug and any(not c.isascii() and not c.isspace() for c in name):
+        digest = hashlib.sha256(unicodedata.normalize("NFC", name.strip()).encode()).hexdigest()
+        slug = f"memory_{digest[:10]}"
+    return f"{slug}_" if slug in _RESERVED else slug

@@ -285,4 +285,12 @@ def render(
 
     post = frontmatter.Post(body.strip("\n"))
     post.metadata.update(meta)  # not as keywords: a key may be called "content"
-    return frontmatter.dumps(post, sort_keys=False, width=10_000).rstrip("\n") + "\n"
+    import yaml
+
+    # Trigger: libyaml's emitter (CSafeDumper, python-frontmatter's default when present)
+    # escapes characters past U+FFFF. Why: an emoji name became "\U0001F680 rocket" in
+    # the file. Outcome: the pure-Python dumper, which writes them as they are.
+    text = frontmatter.dumps(
+        post, sort_keys=False, width=10_000, allow_unicode=True, Dumper=yaml.SafeDumper
+    )
+    return text.rstrip("\n") + "\n"

@@ -24,7 +24,18 @@ def test_plain_prose_is_fine() -> None:
 
 @pytest.mark.parametrize(
     ("name", "slug"),
-    [("Testing policy", "testing_policy"), ("Café au lait!", "cafe_au_lait"), ("!!!", "")],
+    [
+        ("Testing policy", "testing_policy"),
+        ("Café au lait!", "cafe_au_lait"),
+        ("!!!", ""),
+        ("Ünïcödé café 日本語", "unicode_cafe_日本語"),
+        ("日本語", "日本語"),
+        ("한국어 메모", "한국어_메모"),
+        ("🚀 rocket", "rocket"),
+        ("🚀", "memory_ebbc0b2870"),
+        ("con", "con_"),
+        ("Ελληνικά", "ελληνικα"),
+    ],
 )
 def test_slugify(name: str, slug: str) -> None:
     assert slugify(name) == slug

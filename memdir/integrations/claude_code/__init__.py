@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .hooks import log_line, run_hook
     from .install import (
+        Scope,
         SettingsChange,
         apply_change,
+        command_for,
         memory_command,
         plan_install,
         plan_uninstall,
@@ -16,8 +18,10 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "Scope",
     "SettingsChange",
     "apply_change",
+    "command_for",
     "log_line",
     "memory_command",
     "plan_install",
@@ -28,8 +32,10 @@ __all__ = [
 
 _INSTALL = frozenset(
     {
+        "Scope",
         "SettingsChange",
         "apply_change",
+        "command_for",
         "memory_command",
         "plan_install",
         "plan_uninstall",

@@ -18,7 +18,7 @@ import os
 import shlex
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from ...errors import ConfigurationError, StoreIOError
 from ...fsio import atomic_write
-from ...paths import claude_config_dir, project_root
+from ...paths import claude_config_dir, folder_key, project_root, state_dir
 
 Scope = Literal["user", "project", "local"]
 
@@ -61,10 +61,12 @@ class SettingsChange:
     before: str | None
     after: str
     events: tuple[str, ...]
+    #: The file is deleted (uninstall left nothing in it) instead of written.
+    remove: bool = False
 
     @property
     def changed(self) -> bool:
-        return self.events != () and self.after != (self.before or "")
+        return self.events != () and (self.remove or self.after != (self.before or ""))
 
     def diff(self) -> str:
         """The change as a unified diff ('' when nothing changes)."""
@@ -75,7 +77,7 @@ class SettingsChange:
             (self.before or "").splitlines(keepends=True),
             self.after.splitlines(keepends=True),
             fromfile=name if self.before is not None else "/dev/null",
-            tofile=name,
+            tofile="/dev/null" if self.remove else name,
         )
         return "".join(lines)
 
@@ -113,6 +115,33 @@ def memory_command(*, argv0: str | None = None, python: str | None = None) -> st
     if sibling.is_file() and os.access(sibling, os.X_OK):
         return shlex.quote(str(sibling))
     return f"{shlex.quote(os.path.abspath(python))} -m memdir_cli"
+
+
+#: What a shared ``.claude/settings.json`` runs: `memory` as found on each machine's PATH.
+PORTABLE_COMMAND = "memory"
+
+
+def command_for(scope: Scope, *, which: Callable[[str], str | None] = shutil.which) -> str:
+    """The shell words the hooks of `scope` run `memory` with.
+
+    Trigger: ``--project`` writes ``.claude/settings.json``, which the repository shares.
+    Why: this machine's absolute path (a home folder, a virtual environment) would not
+    exist on a teammate's. Outcome: the project file names plain ``memory`` from PATH;
+    the user and local files, which stay on this machine, use the absolute path.
+
+    Raises:
+        ConfigurationError: a project install, but `memory` is not on PATH here either.
+    """
+    if scope != "project":
+        return memory_command()
+    if which(PORTABLE_COMMAND) is None:
+        raise ConfigurationError(
+            "the shared project settings run `memory` from PATH, and it is not on PATH "
+            "here: install memdir where your shell finds it (pipx install, or activate "
+            "the virtual environment before starting Claude Code), or use --local for "
+            "this machine only"
+        )
+    return PORTABLE_COMMAND
 
 
 def hook_entries(command: str) -> dict[str, dict[str, Any]]:
@@ -250,13 +279,21 @@ def plan_uninstall(path: Path) -> SettingsChange:
             del hooks[event]
     if touched and not hooks:
         del data["hooks"]
+    if touched and not data:
+        # Nothing but our hooks was in the file: take it away rather than leave ``{}``.
+        return SettingsChange(path, before, "", tuple(touched), remove=True)
     after = _dump(data, before) if touched else (before or "")
     return SettingsChange(path, before, after, tuple(touched))
 
 
-def backup_name(path: Path, now: datetime) -> Path:
-    """``settings.json.bak-YYYYmmdd-HHMMSS``, with a counter if that exists already."""
-    base = path.with_name(f"{path.name}.bak-{now:%Y%m%d-%H%M%S}")
+def backup_name(path: Path, now: datetime, *, folder: Path) -> Path:
+    """``<folder>/<key>-settings.json.bak-YYYYmmdd-HHMMSS``, with a counter if taken.
+
+    The key names the settings file's own folder, so backups of several projects'
+    ``.claude/settings.json`` do not mix. Backups live in memdir's state folder, never in
+    the repository, where they would show up as untracked files.
+    """
+    base = folder / f"{folder_key(path.parent)}-{path.name}.bak-{now:%Y%m%d-%H%M%S}"
     candidate, counter = base, 1
     while candidate.exists():
         candidate = base.with_name(f"{base.name}-{counter}")
@@ -264,8 +301,12 @@ def backup_name(path: Path, now: datetime) -> Path:
     return candidate
 
 
-def apply_change(change: SettingsChange, *, now: datetime | None = None) -> Path | None:
+def apply_change(
+    change: SettingsChange, *, now: datetime | None = None, backups: Path | None = None
+) -> Path | None:
     """Write a planned change after backing the file up; the backup's path, if one was made.
+
+    Backups go to `backups` (default ``<state>/backups/claude-code``).
 
     The target is re-read first and the change refused if the file changed since the plan.
 
@@ -287,11 +328,19 @@ def apply_change(change: SettingsChange, *, now: datetime | None = None) -> Path
     backup = None
     mode = 0o644
     if current is not None:
-        backup = backup_name(target, now or datetime.now())
+        folder = backups if backups is not None else state_dir() / "backups" / "claude-code"
+        backup = backup_name(target, now or datetime.now(), folder=folder)
         try:
+            folder.mkdir(parents=True, exist_ok=True)
             shutil.copy2(target, backup)
         except OSError as exc:
             raise StoreIOError(f"cannot back up the settings file: {exc}", path=backup) from exc
         mode = target.stat().st_mode & 0o777
+    if change.remove:
+        try:
+            target.unlink()
+        except OSError as exc:
+            raise StoreIOError(f"cannot remove the settings file: {exc}", path=target) from exc
+        return backup
     atomic_write(target, change.after, mode=mode)
     return backup

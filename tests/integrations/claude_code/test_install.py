@@ -21,6 +21,7 @@ from memdir.integrations.claude_code.install import (
     plan_uninstall,
     settings_path,
 )
+from memdir.paths import state_dir
 from tests.conftest import memory_cmd, subprocess_env
 
 THEIRS: dict[str, Any] = {
@@ -61,7 +62,9 @@ def commands(data: dict[str, Any], event: str) -> list[str]:
 
 
 def backups(folder: Path) -> list[Path]:
-    return sorted(folder.glob("settings.json.bak-*"))
+    """Backups of `folder`'s settings.json: in the state folder, never next to the file."""
+    assert sorted(folder.glob("*.bak-*")) == []
+    return sorted((state_dir() / "backups" / "claude-code").glob("*-settings.json.bak-*"))
 
 
 def test_install_keeps_other_hooks_and_settings_and_second_run_changes_nothing(
@@ -268,6 +271,7 @@ def test_project_and_local_scopes_use_the_git_root(
 
     assert settings_path("project") == project / ".claude" / "settings.json"
     assert settings_path("local") == project / ".claude" / "settings.local.json"
+    on_path(tmp_path, monkeypatch)
     result = runner.invoke(cli, ["install", "claude-code", "--project"])
     assert result.exit_code == 0, result.output
     assert (project / ".claude" / "settings.json").exists()
@@ -324,3 +328,96 @@ def test_installed_command_runs_through_sh_like_claude_code(tmp_path: Path, conf
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert proc.stdout == ""  # no memory folder for this project yet: nothing to add
+
+
+# --- issue 12: a shared project file, clean uninstall, backups outside the repository ---
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "project"
+    (root / ".git").mkdir(parents=True)
+    monkeypatch.chdir(root)
+    return root
+
+
+def on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `memory` program on PATH, as a pipx install would give."""
+    bin_dir = tmp_path / "pipx-bin"
+    bin_dir.mkdir()
+    exe = bin_dir / "memory"
+    exe.write_text("#!/bin/sh\nexit 0\n")
+    exe.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+def test_project_install_runs_memory_from_path_not_this_machines_path(
+    runner: CliRunner, project: Path, config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_path(tmp_path, monkeypatch)
+    result = runner.invoke(cli, ["install", "claude-code", "--project"])
+    assert result.exit_code == 0, result.output
+    text = (project / ".claude" / "settings.json").read_text()
+    data = json.loads(text)
+    assert commands(data, "Stop") == ["memory hook claude-code stop"]
+    assert str(tmp_path) not in text  # no absolute path of this machine in a shared file
+    local = runner.invoke(cli, ["install", "claude-code", "--local"])
+    assert local.exit_code == 0, local.output
+    local_data = json.loads((project / ".claude" / "settings.local.json").read_text())
+    assert os.path.isabs(shlex.split(commands(local_data, "Stop")[0])[0])
+
+
+def test_project_install_is_refused_when_memory_is_not_on_path(
+    runner: CliRunner, project: Path, config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    result = runner.invoke(cli, ["install", "claude-code", "--project"])
+    assert result.exit_code == 2
+    assert "not on PATH here" in result.stderr and "--local" in result.stderr
+    assert not (project / ".claude").exists()
+
+
+@pytest.mark.parametrize(
+    "flags", [["--project", "--local"], ["--user", "--project"], ["--user", "--local"]]
+)
+@pytest.mark.parametrize("command", ["install", "uninstall"])
+def test_two_scopes_at_once_are_refused(
+    runner: CliRunner, project: Path, config: Path, command: str, flags: list[str]
+) -> None:
+    result = runner.invoke(cli, [command, "claude-code", *flags])
+    assert result.exit_code == 2
+    assert "use only one of" in result.stderr
+    assert not (project / ".claude").exists() and not config.exists()
+
+
+def test_uninstalling_the_last_hooks_removes_the_file_and_leaves_no_backup_in_the_repo(
+    runner: CliRunner, project: Path, config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_path(tmp_path, monkeypatch)
+    assert runner.invoke(cli, ["install", "claude-code", "--project"]).exit_code == 0
+    settings = project / ".claude" / "settings.json"
+    installed = settings.read_text()
+
+    result = runner.invoke(cli, ["uninstall", "claude-code", "--project", "--json"])
+
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["removed_file"] is True and answer["changed"] is True
+    assert not settings.exists()
+    assert sorted(p.name for p in (project / ".claude").iterdir()) == []
+    backup = Path(answer["backup"])
+    assert not backup.is_relative_to(project)
+    assert backup.is_relative_to(state_dir())
+    assert backup.read_text() == installed
+
+
+def test_backups_go_to_the_state_folder(runner: CliRunner, config: Path) -> None:
+    settings = config / "settings.json"
+    original = write_settings(settings, THEIRS)
+    result = runner.invoke(cli, ["install", "claude-code", "--json"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["events"] == ["UserPromptSubmit", "Stop", "SessionEnd"]
+    assert Path(answer["backup"]).read_text() == original
+    assert Path(answer["backup"]).is_relative_to(state_dir())
+    assert backups(config) == [Path(answer["backup"])]
