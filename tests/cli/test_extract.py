@@ -76,7 +76,10 @@ def test_a_bad_transcript_is_reported_first_naming_the_file(
         transcript.write_text(content)
     result = run(runner, memory_dir, "--transcript", str(transcript), *extra)
     assert result.exit_code == 2
-    assert result.stdout == ""
+    if "--json" in extra:  # a failure is data too: the same message as JSON on stdout
+        assert json.loads(result.stdout)["error"] == f"{transcript}: {message}"
+    else:
+        assert result.stdout == ""
     assert result.stderr == f"Error: {transcript}: {message}\n"
     assert not (memory_dir / "MEMORY.md").exists()
 

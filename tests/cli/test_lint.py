@@ -31,14 +31,14 @@ def test_clean_folder_exits_0(runner: CliRunner, tmp_path: Path) -> None:
     store = make_store(tmp_path / "mem", {"cutover.md": memory()})
     result = run(runner, store.path)
     assert result.exit_code == 0, result.output
-    assert result.output == "No problems: 2 files checked.\n"
+    assert result.output == "No problems: 1 file checked.\n"
 
 
 def test_warnings_only_exit_0(runner: CliRunner, tmp_path: Path) -> None:
     store = make_store(tmp_path / "mem", {"m.md": memory(body="Ship next week.\n" + WHY_HOW)})
     result = run(runner, store.path)
     assert result.exit_code == 0
-    assert result.output.splitlines()[-1] == "0 errors, 1 warning, 2 files checked."
+    assert result.output.splitlines()[-1] == "0 errors, 1 warning, 1 file checked."
 
 
 def test_errors_exit_1_grouped_by_file(runner: CliRunner, tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_errors_exit_1_grouped_by_file(runner: CliRunner, tmp_path: Path) -> Non
     assert lines[1].startswith("  error    type-unknown  type 'projects' is not one of")
     assert lines[3] == "b.md"
     assert lines[4] == ("  warning  name-missing  name missing; the file name stands in for it")
-    assert lines[-1] == "1 error, 1 warning, 3 files checked."
+    assert lines[-1] == "1 error, 1 warning, 2 files checked."
 
 
 def test_json_shape(runner: CliRunner, tmp_path: Path) -> None:
@@ -110,7 +110,7 @@ def test_fix_repairs_the_index_and_says_so(runner: CliRunner, tmp_path: Path) ->
         f"  added:   {entry}\n"
         "  removed: - [Gone](gone.md) — was deleted\n"
         "\n"
-        "No problems: 2 files checked.\n"
+        "No problems: 1 file checked.\n"
     )
     assert store.index_path.read_text() == f"# Memory\n{entry}\n"
     again = run(runner, store.path, "--fix")
@@ -161,7 +161,7 @@ def test_project_and_no_verify_conflict(runner: CliRunner, tmp_path: Path) -> No
 
 def test_examples_without_verification_are_clean(runner: CliRunner) -> None:
     result = run(runner, EXAMPLES / "memories")
-    assert (result.exit_code, result.output) == (0, "No problems: 29 files checked.\n")
+    assert (result.exit_code, result.output) == (0, "No problems: 28 files checked.\n")
 
 
 def test_real_command_on_the_examples(tmp_path: Path) -> None:
@@ -186,5 +186,5 @@ def test_real_command_on_the_examples(tmp_path: Path) -> None:
     for name in ("fx_rates_backfill.md", "late_fee_policy.md", "webhook_signature_incident.md"):
         assert f"\n{name}\n" in f"\n{out}"
     assert "possibly moved to src/ledgerly/payments/webhooks.py" in out
-    assert out.splitlines()[-1] == "0 errors, 3 warnings, 29 files checked."
+    assert out.splitlines()[-1] == "0 errors, 3 warnings, 28 files checked."
     assert MemoryDir(folder).index_problems() == []

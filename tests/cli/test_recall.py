@@ -39,7 +39,7 @@ def test_offline_recall_says_which_selector_ran_and_why(folder: Path) -> None:
     assert result.exit_code == 0, result.stderr
     first = result.output.splitlines()[0]
     assert first == (
-        "Selected by the offline selector (no model configured (set ANTHROPIC_API_KEY))."
+        "Selected by the offline selector: no model configured (set ANTHROPIC_API_KEY)."
     )
     assert "== Deploy freeze  [project]  today" in result.output
     assert "Grafana" not in result.output

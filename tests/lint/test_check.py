@@ -421,7 +421,7 @@ def test_report_json_shape_and_order(tmp_path: Path) -> None:
         ("a.md", "name-missing"),
         ("z.md", "type-missing"),
     ]
-    assert (report.errors, report.warnings, report.files_checked) == (1, 1, 3)
+    assert (report.errors, report.warnings, report.files_checked) == (1, 1, 2)
 
 
 def test_subfolder_memories_are_checked(tmp_path: Path) -> None:
@@ -505,7 +505,7 @@ def test_memory_folder_inside_the_project_is_not_evidence(tmp_path: Path) -> Non
 def test_examples_are_clean_apart_from_stale_references() -> None:
     report = lint(MemoryDir(EXAMPLES / "memories"))
     assert report.problems == ()
-    assert report.files_checked == 29
+    assert report.files_checked == 28
 
 
 def test_examples_stale_references_match_the_demo_list() -> None:
