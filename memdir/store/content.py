@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 
@@ -73,6 +72,8 @@ def slugify(name: str) -> str:
     slug = re.sub(r"_+", "_", unicodedata.normalize("NFC", "".join(out))).strip("_")
     slug = slug[:80].rstrip("_")
     if not slug and any(not c.isascii() and not c.isspace() for c in name):
+        import hashlib  # rare, and recall's start-up does without it
+
         digest = hashlib.sha256(unicodedata.normalize("NFC", name.strip()).encode()).hexdigest()
         slug = f"memory_{digest[:10]}"
     return f"{slug}_" if slug in _RESERVED else slug
