@@ -1,8 +1,8 @@
 """`memory doctor`: is everything memdir relies on in place? One check a line, with a fix.
 
-Each check answers ok, warn or fail, and says what to do when it is not ok. Optional
-capabilities (team memory) are looked up only if their package exists. The model SDK is imported here only, to
-ask it which model names it knows; no other path pays for that.
+Each check answers ok, warn or fail, and says what to do when it is not ok. The model
+SDK is imported here only, to ask it which model names it knows; no other path pays
+for that.
 """
 
 from __future__ import annotations
