@@ -96,7 +96,7 @@ def list_(store: MemoryDir, type_: str | None, as_json: bool) -> None:
     rows = [
         [
             h.type.value if h.type else f"?{h.raw_type or ''}",
-            h.name,
+            f"{h.name} (team)" if h.source == "team" else h.name,
             age_label(age_days(h.mtime, h.updated)),
             h.description,
         ]

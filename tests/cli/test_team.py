@@ -44,6 +44,8 @@ def test_init_add_sync_status_share(git_server: GitServer, tmp_path: Path) -> No
         "team/freeze.md": "team",
         "mine.md": "private",
     }
+    table = run(folder, "list").output
+    assert "Freeze (team)" in table and "Mine (team)" not in table
     shared = run(folder, "share", "Mine")
     assert shared.exit_code == 0 and "team/mine.md" in shared.output
     text = run(folder, "team", "status").output
