@@ -39,10 +39,14 @@ def _move(store: MemoryDir, before: str, after: str) -> Moved:
         raise MemoryExistsError(
             f"{after} already exists; rename one of the two first", path=target, field="name"
         )
-    data = source.read_bytes()
-    atomic_write(target, data)
-    source.unlink()
-    store.sync_index()
+    from ..history import Actor, History
+
+    # One recorded operation: `memory undo` puts the memory back where it was.
+    with History.for_folder(store.path, state_dir=store.state_path).operation(Actor("cli")):
+        data = source.read_bytes()
+        atomic_write(target, data)
+        source.unlink()
+        store.sync_index()
     return Moved(before, after)
 
 

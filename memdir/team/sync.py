@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +76,15 @@ def record_state(memory_dir: Path, state: Path, **values: Any) -> None:
     atomic_write(pointer_file(memory_dir, state), json.dumps(data, indent=2), durable=False)
 
 
+def _recorded(store: MemoryDir) -> AbstractContextManager[object]:
+    """The team's changes coming in, as one history operation of actor ``team-sync``:
+    `memory log` shows them and `memory restore` brings back a teammate's deletion."""
+    from ..history import Actor, History
+
+    history = History.for_folder(store.path, state_dir=store.state_path)
+    return history.operation(Actor("team-sync"))
+
+
 def sync_team(store: MemoryDir, *, policy: RetryPolicy | None = None) -> SyncResult:
     """Share local team changes and bring in the team's; see the module docstring.
 
@@ -98,19 +108,19 @@ def sync_team(store: MemoryDir, *, policy: RetryPolicy | None = None) -> SyncRes
         held_paths = {h.path for h in held}
         totals: dict[str, list[Any]] = {k: [] for k in ("received", "merged", "conflicts", "kept")}
         pushed = [False]
-        changed = [False]
 
         def attempt() -> None:
             repo.fetch()
-            done = repo.integrate(held_paths)
+            with _recorded(store):
+                done = repo.integrate(held_paths)
+                if done.received or done.raced or done.outcome is not None:
+                    store.sync_index()
             totals["received"] += done.received
             totals["conflicts"] += [(c, c) for c in done.raced]
             if done.outcome is not None:
                 totals["merged"] += done.outcome.merged
                 totals["conflicts"] += done.outcome.conflicts
                 totals["kept"] += done.outcome.kept_edits
-            if done.received or done.outcome is not None:
-                changed[0] = True
             head, upstream = repo.head(), repo.upstream()
             if head is None or head == upstream:
                 return
@@ -129,8 +139,6 @@ def sync_team(store: MemoryDir, *, policy: RetryPolicy | None = None) -> SyncRes
         try:
             with_retry(attempt, policy, log)
         except TeamSyncError as exc:
-            if changed[0]:
-                store.sync_index()
             if exc.kind in ("network", "rejected") and log.exhausted:
                 exc.message += (
                     f" (gave up after {log.attempts} attempts in {policy.budget_s:.0f} s; "
@@ -139,9 +147,6 @@ def sync_team(store: MemoryDir, *, policy: RetryPolicy | None = None) -> SyncRes
                 )
             record_state(store.path, state, last_attempt=_now(), last_error=exc.message)
             raise
-        # The index is rebuilt once the push is done: the race window stays short.
-        if changed[0]:
-            store.sync_index()
         update_authors(repo.git, store.path, state)
         record_state(store.path, state, last_sync=_now(), last_attempt=_now(), last_error=None)
     return SyncResult(
