@@ -40,12 +40,10 @@ from .staging import is_team, snapshot
 
 @contextlib.contextmanager
 def history_operation(folder: Path, state: Path, detail: str | None) -> Iterator[None]:
-    """The block as one recorded history operation of actor ``dream``, when history exists."""
-    try:
-        from ..history import Actor, History  # type: ignore[import-not-found,attr-defined,unused-ignore]
-    except ImportError:
-        yield
-        return
+    """The block as one recorded history operation of actor ``dream`` (a no-op when
+    history is off), so ``memory undo`` reverts the whole run."""
+    from ..history import Actor, History
+
     with History.for_folder(folder, state_dir=state).operation(Actor("dream", detail)):
         yield
 
