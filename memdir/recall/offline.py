@@ -72,6 +72,8 @@ class Scored:
     score: float
     matched_terms: tuple[str, ...]
     confident: bool = True
+    #: The query's own words that matched (what a person typed, not the stems).
+    matched_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +159,7 @@ class OfflineSelector:
             keys, scores, concepts = self._score(query, candidates)
             if not scores:
                 return []
+            labels = self._labels(query, concepts)
             first: dict[Key, int] = {}
             for i, key in enumerate(keys):
                 if key in scores:
@@ -186,7 +189,9 @@ class OfflineSelector:
                 header = candidates[first[key]]
                 if exclude and str(header.path) in exclude:
                     continue
-                kept.append(Scored(header, round(scores[key], 6), terms(key), key in passing))
+                found = terms(key)
+                words = tuple(dict.fromkeys(labels.get(t, t) for t in found))
+                kept.append(Scored(header, round(scores[key], 6), found, key in passing, words))
                 if len(kept) == limit:
                     break
         return kept
@@ -314,6 +319,25 @@ class OfflineSelector:
             if value > 0:
                 out.append(term)
         return tuple(out)
+
+    def _labels(self, query: str, concepts: list[list[tuple[str, float]]]) -> dict[str, str]:
+        """Stored term -> the query word it stands for, so explanations show real words.
+
+        Trigger: matched terms are stems and variants ("overdu", "invoic").
+        Why: a person reading `--explain` asked about "overdue" and "invoice".
+        Outcome: each stored term of a concept is labelled with its query word.
+        """
+        language = detect_language(query)
+        surface: dict[str, str] = {}
+        for raw in WORD_RE.findall(query):
+            for term in self._tokenizer.word(raw, language):
+                surface.setdefault(term, raw.lower())
+        words = list(dict.fromkeys(self._tokenizer.terms(query, language)))
+        labels: dict[str, str] = {}
+        for word, factors in zip(words, concepts, strict=False):
+            for term, _ in factors:
+                labels.setdefault(term, surface.get(word, word))
+        return labels
 
     def _variants(self, word: str) -> list[tuple[str, float]]:
         """The stored terms a query word may match, each with its weight."""

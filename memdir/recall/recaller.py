@@ -148,6 +148,8 @@ class Recaller:
         if session_id and session.bytes_left <= 0:
             return RecallResult(query, selector, reason, (), skipped="session byte budget used up")
         why: dict[str, str] = {}
+        # Filename -> (score, query words that matched), for offline picks only.
+        matched: dict[str, tuple[float, tuple[str, ...]]] = {}
         chosen: list[MemoryHeader] = []
         weak: set[str] = set()
         if use_model and candidates:
@@ -179,7 +181,8 @@ class Recaller:
             )
             for scored in ranked:
                 chosen.append(scored.header)
-                terms = ", ".join(scored.matched_terms)
+                matched[scored.header.filename] = (scored.score, scored.matched_words)
+                terms = ", ".join(scored.matched_words)
                 if scored.confident and selector == "offline":
                     why[scored.header.filename] = f"score {scored.score:.2f}; matched: {terms}"
                 else:
@@ -189,7 +192,9 @@ class Recaller:
                         f"matched: {terms})"
                     )
         self.selector.save_cache()
-        memories = self._read(chosen, why, weak, session.bytes_left if session_id else None)
+        memories = self._read(
+            chosen, why, weak, matched, session.bytes_left if session_id else None
+        )
         if mark_surfaced and session_id:
             self.mark_surfaced(session_id, memories)
         # One appended line, so consolidation can replay what recall used to find.
@@ -204,6 +209,7 @@ class Recaller:
         chosen: Sequence[MemoryHeader],
         why: dict[str, str],
         weak: set[str],
+        matched: dict[str, tuple[float, tuple[str, ...]]],
         bytes_left: int | None,
     ) -> list[RecalledMemory]:
         read: list[tuple[MemoryHeader, str, bool]] = []
@@ -223,6 +229,7 @@ class Recaller:
         out = []
         for (header, content, truncated), references in zip(read, refs, strict=True):
             age = age_days(header.mtime, header.updated)
+            score, words = matched.get(header.filename, (None, ()))
             out.append(
                 RecalledMemory(
                     # The scan's snippet served selection; `content` is the body now.
@@ -232,6 +239,8 @@ class Recaller:
                     content=content,
                     truncated=truncated,
                     why=why.get(header.filename, ""),
+                    score=score,
+                    matched=words,
                     low_confidence=header.filename in weak,
                     references=tuple(references),
                     author=authors.get(header.filename.removeprefix("team/"))

@@ -36,6 +36,10 @@ class RecalledMemory:
     references: tuple[Reference, ...] = ()
     low_confidence: bool = False
     author: str | None = None
+    #: The offline selector's score and the query words that matched; None and () when
+    #: a model chose the memory (it gives no score).
+    score: float | None = None
+    matched: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """Every field as plain JSON (the header's scan snippet aside: `content` holds the body)."""
@@ -55,6 +59,8 @@ class RecalledMemory:
             "references": [r.to_json() for r in self.references],
             "low_confidence": self.low_confidence,
             "why": self.why,
+            "score": self.score,
+            "matched": list(self.matched),
             "raw_type": h.raw_type,
             "updated": h.updated.isoformat() if h.updated else None,
             "mtime": h.mtime,
@@ -97,6 +103,8 @@ class RecalledMemory:
             references=references,
             low_confidence=bool(data["low_confidence"]),
             author=data["author"],
+            score=None if data.get("score") is None else float(data["score"]),
+            matched=tuple(data.get("matched") or ()),
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,8 @@ def test_json_is_exactly_one_object_of_the_documented_shape(folder: Path) -> Non
         "updated",
         "mtime",
         "size",
+        "score",
+        "matched",
     }
     assert memory["filename"] == "deploy_freeze.md" and memory["truncated"] is False
     assert memory["source"] == "private" and memory["author"] is None
@@ -78,6 +81,20 @@ def test_json_is_exactly_one_object_of_the_documented_shape(folder: Path) -> Non
 def test_explain_shows_matched_terms(folder: Path) -> None:
     result = recall(folder, "production deploy freeze dates", "--explain")
     assert "   why: score " in result.output and "matched: " in result.output
+
+
+def test_explain_and_json_show_the_query_words_not_their_stems(tmp_path: Path) -> None:
+    examples = tmp_path / "memories"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "memories", examples)
+    query = "how is the late fee on an overdue invoice computed?"
+    text = recall(examples, query, "--explain").output
+    assert "matched: late, fee, overdue, invoice" in text
+    assert "overdu," not in text and "invoic\n" not in text
+    data = json.loads(recall(examples, query, "--json").output)
+    best = data["memories"][0]
+    assert best["filename"] == "late_fee_policy.md"
+    assert best["matched"] == ["late", "fee", "overdue", "invoice"]
+    assert isinstance(best["score"], float) and best["score"] > 1.0
 
 
 def test_session_does_not_repeat_and_one_word_selects_nothing(folder: Path) -> None:

@@ -39,6 +39,8 @@ def _memory(**changes: object) -> RecalledMemory:
             Reference("make deploy", "identifier", "found"),
         ),
         "low_confidence": True,
+        "score": 1.2,
+        "matched": ("deploy",),
     }
     fields.update(changes)
     return RecalledMemory(**fields)  # type: ignore[arg-type]
