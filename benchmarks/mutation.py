@@ -175,6 +175,9 @@ def _config(target: Target) -> str:
     return (
         "\n[tool.mutmut]\n"
         'source_paths = ["memdir"]\n'
+        # Tests read these through paths relative to the test files, which mutmut runs
+        # from its own copy of `tests/`.
+        'also_copy = ["examples", "benchmarks/recall_quality"]\n'
         f"only_mutate = [{json.dumps(target.module)}]\n"
         f"pytest_add_cli_args_test_selection = {json.dumps(list(target.tests))}\n"
         f"pytest_add_cli_args = {json.dumps(args)}\n"

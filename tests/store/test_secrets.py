@@ -262,3 +262,101 @@ def test_a_url_held_by_a_secret_named_key_is_a_pointer_not_a_secret() -> None:
     assert [m.kind for m in find_secrets(f"access_token: {rand(rng, ALNUM, 30)}")] == [
         "secret-assignment"
     ]
+
+
+# -- AWS secret keys: only with a marker on their line or the line before -----------------------
+
+AWS_SECRET = "zA3hq9fv2F0zdCsqB9XUFddLpfa7OO23zhGzX2th"  # random; repeats keep it under 4.5 bits
+
+
+@pytest.mark.parametrize(
+    ("text", "caught"),
+    [
+        (f"{AWS_SECRET} is the AWS secret", True),
+        (f"aws credentials\nkey {AWS_SECRET}", True),
+        (f"intro\naws credentials\nkey {AWS_SECRET}\nmore", True),
+        (f"aws credentials\n\nkey {AWS_SECRET}", False),  # two lines up: not about it
+        (f"key {AWS_SECRET}\naws is the next topic", False),  # the line after: not about it
+        (f"first line\nkey {AWS_SECRET} for aws", True),
+        ("aws deploy at commit 3f9a2c4e8b1d7f6a5e4c3b2a1f0e9d8c7b6a5f4e", False),  # a SHA-1
+        ("aws note: AAAAAAAAAAbbbbbbbbbbCCCCCCCCCC1111111111", False),  # not random
+    ],
+)
+def test_an_aws_secret_needs_a_marker_on_its_line_or_the_one_before(
+    text: str, caught: bool
+) -> None:
+    kinds = [m.kind for m in find_secrets(text)]
+    assert kinds == (["aws-secret-access-key"] if caught else [])
+
+
+# -- secret-named assignments ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["NqVwYS81exampleVP7Hb1DX", "xE3pyIgKchangemepaUnArl6", "NNCiia3aplaceholdernXn9k3ks",
+     "Sm995ytbyour_xAk7jqev", "Sm995ytbYOUR_xAk7jqev", "$Xy7Qm2Lp9Zt4Rk8W"],
+)  # fmt: skip
+def test_placeholders_and_variables_in_an_assignment_are_not_secrets(value: str) -> None:
+    assert find_secrets(f'password = "{value}"') == []
+
+
+def test_the_same_values_without_their_marker_are_secrets() -> None:
+    for value in ("NqVwYS81xYq7ZVP7Hb1DX", "Xy7Qm2Lp9Zt4Rk8W"):
+        assert [m.kind for m in find_secrets(f"password = {value}")] == ["secret-assignment"]
+
+
+def test_a_key_name_must_start_a_word_or_a_camel_case_part() -> None:
+    rng = random.Random(31)
+    value = rand(rng, ALNUM, 20)
+    assert [m.kind for m in find_secrets(f"dbPassword = {value}")] == ["secret-assignment"]
+    assert [m.kind for m in find_secrets(f"password = {value}")] == ["secret-assignment"]
+    assert find_secrets(f"bypass = {value}") == []
+    assert find_secrets(f"XPASSWORD = {value}") == []
+
+
+def test_a_short_assignment_needs_more_randomness_than_a_vendor_key() -> None:
+    assert find_secrets('password = "aB1aB1aB1aB1cD2cD2"') == []  # 18 characters, 6 distinct
+
+
+def test_keys_without_upper_case_are_not_taken_for_vendor_keys() -> None:
+    rng = random.Random(9)
+    lower = "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(40))
+    assert find_secrets(f"sk-{lower}") == []
+    assert find_secrets(f"sk-ant-{lower}") == []
+
+
+# -- previews, order and line numbers ----------------------------------------------------------
+
+
+def test_previews_show_little_of_an_unprefixed_secret() -> None:
+    [assignment] = find_secrets("password = Xy7Qm2Lp9Zt4Rk8Wq3Vn5Bc1")  # 24 characters
+    assert assignment.preview == "Xy7… (24 chars)"
+    [url] = find_secrets("postgres://app:Qm2Lp9Zt4Rk8Wq3V@db.internal/app")  # 16
+    assert url.preview == "Qm… (16 chars)"
+    rng = random.Random(32)
+    hook = (
+        f"https://hooks.slack.com/services/T{rand(rng, UPPER_DIGITS, 8)}/"
+        f"B{rand(rng, UPPER_DIGITS, 8)}/{rand(rng, ALNUM, 24)}"
+    )
+    [webhook] = find_secrets(f"post to {hook}")
+    shown = hook.removeprefix("https://")
+    assert webhook.preview == f"{shown[:8]}… ({len(shown)} chars)"
+
+
+def test_every_match_of_a_detector_is_looked_at() -> None:
+    rng = random.Random(33)
+    real = f"ghp_{rand(rng, ALNUM, 36)}"
+    text = f"ghp_{'x' * 36} is the placeholder; the real one was {real}"
+    assert [m.kind for m in find_secrets(text)] == ["github-token"]
+    openai = f"OPENAI_API_KEY=sk-proj-{rand(rng, URLSAFE, 60)}"
+    both = f"{openai}\npassword = {rand(rng, ALNUM, 20)}"
+    assert [(m.kind, m.line) for m in find_secrets(both)] == [
+        ("openai-api-key", 1),
+        ("secret-assignment", 2),
+    ]
+
+
+def test_a_leading_newline_counts_as_a_line() -> None:
+    rng = random.Random(34)
+    assert [m.line for m in find_secrets(f"\nghp_{rand(rng, ALNUM, 36)}")] == [2]
