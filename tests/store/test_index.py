@@ -270,3 +270,9 @@ def test_index_problems_name_line_numbers_and_respect_the_limits(tmp_path: Path)
     assert index_problems(huge, {"a.md"}, index, style=True) == [
         ("index-too-big", f"{len(huge.encode()):,} bytes, over the 25,000-byte cap")
     ]
+
+
+def test_adding_keeps_a_last_line_that_ends_in_x() -> None:
+    assert add_entry("- [A](a.md) — TODO: XX\n", header("b.md")) == (
+        "- [A](a.md) — TODO: XX\n- [Title](b.md) — hook text\n"
+    )
