@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import click
@@ -165,12 +164,12 @@ class MemoryGroup(click.Group):
     "--dir",
     "directory",
     envvar="MEMDIR_DIR",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
     help="Memory folder (env MEMDIR_DIR). Default: Claude Code's folder for this project.",
 )
 @click.version_option(package_name="memdir")
 @click.pass_context
-def cli(ctx: click.Context, directory: Path | None) -> None:
+def cli(ctx: click.Context, directory: str | None) -> None:
     """memdir: an AI agent's memory as plain Markdown files.
 
     \b

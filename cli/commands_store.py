@@ -8,12 +8,12 @@ from typing import Any
 
 import click
 
-from memdir.errors import InvalidMemoryError
+from memdir.errors import InvalidMemoryError, MemdirError
 from memdir.store import MemoryDir, age_days, build_memory_prompt, save_edit
 from memdir.types import Memory, MemoryHeader, MemoryType
 
 from .names import complete_names, folder_reason, undo_hint
-from .output import age_label, busy, echo_json, json_option, table
+from .output import age_label, busy, clean, echo_json, json_option, table
 
 pass_store = click.make_pass_decorator(MemoryDir)
 TYPE_CHOICE = click.Choice(MemoryType.choices(), case_sensitive=False)
@@ -95,10 +95,10 @@ def list_(store: MemoryDir, type_: str | None, as_json: bool) -> None:
         return
     rows = [
         [
-            h.type.value if h.type else f"?{h.raw_type or ''}",
-            f"{h.name} (team)" if h.source == "team" else h.name,
+            h.type.value if h.type else clean(f"?{h.raw_type or ''}"),
+            clean(f"{h.name} (team)" if h.source == "team" else h.name),
             age_label(age_days(h.mtime, h.updated)),
-            h.description,
+            clean(h.description),
         ]
         for h in headers
     ]
@@ -107,7 +107,7 @@ def list_(store: MemoryDir, type_: str | None, as_json: bool) -> None:
     else:
         click.echo(f"No memories in {store.path}")
     for problem in report.problems:
-        click.echo(f"skipped {problem.path}: {problem.reason}", err=True)
+        click.echo(clean(f"skipped {problem.path}: {problem.reason}"), err=True)
 
 
 @click.command()
@@ -116,22 +116,42 @@ def list_(store: MemoryDir, type_: str | None, as_json: bool) -> None:
 @click.option("--at", help="As it was after this operation id, or on this date (history).")
 @pass_store
 def show(store: MemoryDir, name: str, as_json: bool, at: str | None) -> None:
-    """Print one memory (by name or file name); --at shows an earlier version."""
+    """Print one memory (by name or file name); --at shows an earlier version; a broken
+    file is shown as it is."""
     if at is not None:
         text = store.history_text(name, at)
         echo_json({"name": name, "at": at, "text": text}) if as_json else click.echo(text, nl=False)
         return
-    memory = store.get(name)
+    found = store.inspect(name)
+    memory = found.memory
+    if memory is None:
+        if as_json:
+            echo_json(
+                {
+                    "filename": found.filename,
+                    "path": str(found.path),
+                    "problem": found.problem,
+                    "text": found.text,
+                }
+            )
+            return
+        click.echo(clean(f"{found.path}: not a valid memory: {found.problem}"))
+        if found.text is not None:
+            click.echo()
+            click.echo(clean(found.text.rstrip()))
+        return
     if as_json:
         echo_json({**memory_json(memory), "extra": dict(memory.extra), "body": memory.body})
         return
     click.echo(
-        f"{memory.name}  [{memory.type or memory.raw_type or 'no type'}]  "
-        f"{age_label(memory.age_days)}  {memory.path}"
+        clean(
+            f"{memory.name}  [{memory.type or memory.raw_type or 'no type'}]  "
+            f"{age_label(memory.age_days)}  {memory.path}"
+        )
     )
-    click.echo(memory.description)
+    click.echo(clean(memory.description))
     click.echo()
-    click.echo(memory.body.rstrip())
+    click.echo(clean(memory.body.rstrip()))
 
 
 def _read_body(body: str | None) -> str:
@@ -215,14 +235,20 @@ def _require_editor() -> None:
 @pass_store
 def edit(store: MemoryDir, name: str) -> None:
     """Open a memory in $EDITOR; the file is replaced only if the result is valid."""
-    header = store.find(name)
+    found = store.inspect(name)
+    if found.text is None:
+        raise InvalidMemoryError(
+            f"cannot be edited as text: {found.problem}; `memory forget {name}` removes it",
+            path=found.path,
+            field="file",
+        )
     _require_editor()
-    original = header.path.read_text(encoding="utf-8")
+    original = found.text
     edited = click.edit(original, extension=".md", require_save=True)
     if edited is None or edited == original:
         click.echo("No changes.")
         return
-    path = save_edit(store, header.filename, edited)
+    path = save_edit(store, found.filename, edited)
     click.echo(f"Saved {path}")
 
 
@@ -240,46 +266,67 @@ def forget(store: MemoryDir, names: tuple[str, ...], yes: bool, as_json: bool) -
     Example:
         memory forget "Old deploy notes"
     """
-    headers = list({h.filename: h for h in (store.find(n) for n in names)}.values())
-    if len(headers) > 1 and not yes:
+    # locate, not find: a file lint names (broken YAML, binary, a link) can be forgotten too.
+    files = list(dict.fromkeys(store.locate(n) for n in names))
+    if len(files) > 1 and not yes:
         if not _interactive():
-            raise click.UsageError(f"deleting {len(headers)} memories needs --yes")
-        listed = "\n".join(f"  {h.filename}: {h.name}" for h in headers)
-        click.confirm(f"Delete these {len(headers)} memories?\n{listed}\n", abort=True, err=True)
-    deleted = [header_json(h) for h in headers]
-    for header in headers:
-        store.delete(header.filename)
-    undo = undo_hint(store, [h.filename for h in headers])
+            raise click.UsageError(f"deleting {len(files)} memories needs --yes")
+        listed = "\n".join(f"  {clean(f)}" for f in files)
+        click.confirm(f"Delete these {len(files)} memories?\n{listed}\n", abort=True, err=True)
+    deleted = [_forget_record(store, f) for f in files]
+    paths = [store.delete(f) for f in files]
+    undo = undo_hint(store, files)
     if as_json:
         echo_json({"deleted": deleted, "undo": undo})
         return
-    for header in headers:
-        click.echo(f"Deleted {header.path}")
+    for path in paths:
+        click.echo(clean(f"Deleted {path}"))
     click.echo(undo)
 
 
+def _forget_record(store: MemoryDir, filename: str) -> dict[str, Any]:
+    """What `forget --json` reports: the memory, or just the file when it does not parse."""
+    try:
+        return header_json(store.find(filename))
+    except MemdirError:
+        return {"filename": filename, "path": str(store.entry_path(filename))}
+
+
 @click.command("index")
-@click.option("--check", is_flag=True, help="Report drift; exit 1 if any (the default).")
-@click.option("--fix", is_flag=True, help="Add missing entries, drop entries for gone files.")
+@click.option("--check", is_flag=True, help="Only report drift; exit 1 if any.")
+@click.option("--fix", is_flag=True, help="Repair the index (the default).")
 @json_option()
 @click.pass_context
 def index_cmd(ctx: click.Context, check: bool, fix: bool, as_json: bool) -> None:
-    """Check MEMORY.md against the files, or repair it with --fix.
+    """Repair MEMORY.md (the default, as --fix), or only report drift with --check.
 
-    Lines that people or agents wrote are never rewritten.
+    Adds entries for memories it lacks (a crashed writer leaves such files), drops
+    entries of files that are gone, rewrites the lines memdir generated whose memory
+    changed, and removes temporary files of writers that died. Lines that people or
+    agents wrote are never rewritten.
     """
     store: MemoryDir = ctx.obj
-    if fix:
+    if check and fix:
+        raise click.UsageError("use only one of --check and --fix")
+    if not check:
         with busy("Syncing MEMORY.md"):
             changes = store.sync_index()
         if as_json:
-            echo_json({"added": list(changes.added), "removed": list(changes.removed)})
+            echo_json(
+                {
+                    "added": list(changes.added),
+                    "removed": list(changes.removed),
+                    "rewritten": list(changes.rewritten),
+                }
+            )
         elif not changes.changed:
             click.echo("Index is in sync.")
         for line in changes.added if not as_json else ():
-            click.echo(f"added:   {line}")
+            click.echo(f"added:     {clean(line)}")
         for line in changes.removed if not as_json else ():
-            click.echo(f"removed: {line}")
+            click.echo(f"removed:   {clean(line)}")
+        for line in changes.rewritten if not as_json else ():
+            click.echo(f"rewritten: {clean(line)}")
         return
     with busy("Checking MEMORY.md"):
         problems = store.index_problems()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from memdir.errors import ConfigurationError
 from memdir.store import MemoryDir
 
 from .output import echo_json, json_option
@@ -152,6 +153,17 @@ def watch(
             else:
                 click.echo(f"No memory watch is running for {folder}.")
         return
+    parent = ctx.parent
+    named = bool(dirs) or (parent is not None and parent.params.get("directory") is not None)
+    missing = [f for f in folders if not f.is_dir()] if named else []
+    if missing:
+        # A folder named by hand that does not exist is a typo far more often than a
+        # wish: refuse, instead of creating it and watching nothing for good.
+        raise ConfigurationError(
+            f"no memory folder at {missing[0]}; check the path, or create it with "
+            f"`memory --dir {missing[0]} init`",
+            field="dir",
+        )
     if detach:
         argv = [sys.executable, "-m", "memdir_cli", "--dir", str(folders[0]), "watch"]
         for folder in folders[1:]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -46,6 +47,19 @@ def echo_json(data: Any) -> None:
     import click  # here: `memory recall`'s own line runs without click (see recall_text)
 
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+#: C0 and C1 controls other than tab and newline: ESC and OSC sequences ride on them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """`text` safe for a terminal: control characters shown as U+FFFD.
+
+    A memory's fields come from files anyone may have written; ``\\e]0;...\\a`` in a name
+    would retitle the terminal, other sequences can hide or rewrite what is shown.
+    """
+    return _CONTROL.sub("\ufffd", text)
 
 
 def age_label(days: int) -> str:

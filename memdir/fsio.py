@@ -112,7 +112,9 @@ def atomic_write(
     the target; the rename replaces a symbolic link at `path`, never writes through it.
     `durable=False` skips the fsync: for caches and counters, where losing the last
     update in a power cut is fine and an fsync on every recall is not (it can cost tens of
-    milliseconds on a busy disk). `exclusive=True` creates the file only if the name is
+    milliseconds on a busy disk); ``MEMDIR_FSYNC=0`` skips it everywhere (throwaway folders
+    and test runs: a ``kill -9`` still never tears a file, only a power cut could).
+    `exclusive=True` creates the file only if the name is
     free: the temporary file is hard-linked to the target, which fails atomically when the
     name exists, so two creators can never both succeed.
 
@@ -130,7 +132,7 @@ def atomic_write(
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
-            if durable:
+            if durable and os.environ.get("MEMDIR_FSYNC") != "0":
                 os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         if exclusive:
@@ -257,7 +259,9 @@ def file_lock(lock_path: Path, *, timeout: float = 30.0) -> Iterator[None]:
                 f"another process held this lock for over {timeout:.0f} s", path=lock_path
             )
         time.sleep(delay)
-        delay = min(delay * 2, 0.05)
+        # Short waits: writers hold a lock for milliseconds, and a long sleep would leave
+        # the lock idle while several processes queue for it.
+        delay = min(delay * 2, 0.005)
     try:
         yield
     finally:

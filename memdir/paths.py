@@ -114,8 +114,34 @@ def verification_root(
     if not verify:
         return None
     if project is not None:
-        return project
+        return check_project(project)
     return find_git_root(cwd if cwd is not None else os.getcwd())
+
+
+def check_project(project: Path | str) -> Path:
+    """`project` as an absolute folder, or a refusal that names it.
+
+    Trigger: ``--project /nonexistent`` (a typo). Why: every name a memory mentions
+    would then be reported "not found in the project", which reads as a verdict on the
+    memories. Outcome: refused; a symlink loop is refused the same way, not a traceback.
+
+    Raises:
+        ConfigurationError: the path does not lead to a folder.
+    """
+    path = Path(project).expanduser()
+    try:
+        ok = path.is_dir()
+        real = Path(os.path.realpath(path, strict=True)) if ok else None
+    except OSError as exc:
+        raise ConfigurationError(
+            f"--project {str(project)!r} cannot be read: {exc.strerror or exc}", field="project"
+        ) from exc
+    if real is None:
+        raise ConfigurationError(
+            f"--project {str(project)!r} is not a folder; give the project's root folder",
+            field="project",
+        )
+    return real
 
 
 def _auto_memory_setting(config_dir: Path, env: Mapping[str, str]) -> Path | None:
@@ -182,12 +208,37 @@ def resolve_memory_dir(
 ) -> Path:
     """The memory folder to use: explicit path, then ``$MEMDIR_DIR``, then Claude Code's."""
     env = os.environ if env is None else env
-    if explicit:
-        return Path(explicit).expanduser().absolute()
+    if explicit is not None:
+        return _usable_dir(str(explicit), "--dir")
     configured = env.get("MEMDIR_DIR")
-    if configured:
-        return Path(configured).expanduser().absolute()
+    if configured is not None and configured != "":
+        return _usable_dir(configured, "MEMDIR_DIR")
     return claude_memory_dir(cwd if cwd is not None else os.getcwd(), env)
+
+
+def _usable_dir(text: str, source: str) -> Path:
+    """A memory folder path given by a person, refused when it cannot be one.
+
+    Raises:
+        ConfigurationError: empty (``--dir ""`` would mean the current folder, whose
+            READMEs would be listed as memories), or a file stands where a folder must.
+    """
+    if not text.strip():
+        raise ConfigurationError(f"{source} is empty; give the memory folder's path", field="dir")
+    path = Path(text).expanduser().absolute()
+    for parent in (path, *path.parents):
+        try:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ConfigurationError(
+                        f"{source} {text!r}: {parent} is a file, not a folder", field="dir"
+                    )
+                break
+        except OSError as exc:
+            raise ConfigurationError(
+                f"{source} {text!r} cannot be used: {exc.strerror or exc}", field="dir"
+            ) from exc
+    return path
 
 
 def state_dir(env: Mapping[str, str] | None = None) -> Path:

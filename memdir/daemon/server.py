@@ -124,7 +124,9 @@ class LineServer:
                 conn.settimeout(_IO_TIMEOUT_S)
                 answer = self._answer(_read_line(conn))
                 data = json.dumps(answer, ensure_ascii=False, default=str) + "\n"
-                conn.sendall(data.encode("utf-8"))
+                # A lone surrogate (valid JSON, invalid UTF-8) can only sit inside a JSON
+                # string, where "\\udc80" is its valid escape: the answer is still sent.
+                conn.sendall(data.encode("utf-8", errors="backslashreplace"))
         except OSError as exc:
             logger.debug("socket client went away: %s", exc)
         finally:
@@ -138,6 +140,8 @@ class LineServer:
             request = json.loads(line.decode("utf-8"))
         except ValueError:
             return {"ok": False, "error": "request is not JSON"}
+        except RecursionError:
+            return {"ok": False, "error": "request is nested too deeply"}
         if not isinstance(request, dict):
             return {"ok": False, "error": "request must be a JSON object"}
         try:

@@ -21,21 +21,50 @@ from .transcript import Message, TextBlock, ToolResultBlock, ToolUseBlock
 
 # Claude Code's own injections inside user text. System reminders carry context the hooks or
 # the CLI added (recalled memories, git status, background-task notices); the command tags
-# wrap slash commands and their local output. None of it is something the user said.
-_INJECTED = re.compile(
-    r"<(system-reminder|command-name|command-message|command-args|local-command-stdout"
-    r"|local-command-stderr|local-command-caveat)>.*?(?:</\1>|\Z)",
-    re.DOTALL,
+# wrap slash commands and their local output; the bash tags hold `!` shell mode's command
+# and its output. None of it is something the user said.
+_INJECTED_TAGS = (
+    "system-reminder|command-name|command-message|command-args|local-command-stdout"
+    "|local-command-stderr|local-command-caveat|bash-input|bash-stdout|bash-stderr"
+    "|user-prompt-submit-hook|task-notification"
 )
+_TAG = re.compile(rf"<\s*(/?)\s*({_INJECTED_TAGS})\b[^>]*>", re.IGNORECASE)
 _SUMMARY_LIMIT = 80
 _PATH_KEYS = ("file_path", "notebook_path", "path")
 _ARGUMENT_KEYS = ("command", "pattern", "url", "query", "skill", "description")
 
 
+def _strip_injected(text: str) -> str:
+    """`text` without injected blocks, counting nesting per tag.
+
+    Trigger: a recalled memory holding a literal ``<system-reminder>...</system-reminder>``
+    inside the real reminder. Why: a lazy match would end at the inner closing tag and
+    hand the rest of the reminder to the extractor as the user's words. Outcome: a block
+    ends at the closing tag that balances its opening one; an unclosed block runs to the
+    end, and a stray closing tag is dropped.
+    """
+    out: list[str] = []
+    depth: dict[str, int] = {}
+    last = 0
+    for match in _TAG.finditer(text):
+        inside = any(depth.values())
+        if not inside:
+            out.append(text[last : match.start()])
+        name = match.group(2).lower()
+        if match.group(1):
+            depth[name] = max(0, depth.get(name, 0) - 1)
+        else:
+            depth[name] = depth.get(name, 0) + 1
+        last = match.end()
+    if not any(depth.values()):
+        out.append(text[last:])
+    return "".join(out)
+
+
 def _clean_user_text(text: str) -> str:
-    if text.lstrip().startswith("<task-notification>"):
+    if text.lstrip().lower().startswith("<task-notification>"):
         return ""  # a background task reporting back: tool output, not the user
-    return _INJECTED.sub("", text).strip()
+    return _strip_injected(text).strip()
 
 
 def _short(value: str) -> str:

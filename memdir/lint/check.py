@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MemoryNotFoundError, StoreIOError
+from ..fsio import stale_temp_files
 from ..store import index as index_mod
 from ..store.folder import MemoryDir
 from ..store.indexsync import SyncResult, stale_lines
@@ -276,6 +277,14 @@ def lint(
                 if ref.status != "found":
                     state.found[name].append(("stale-reference", "body", _reference_message(ref)))
 
+    for leftover in stale_temp_files(store.path):
+        state.found[leftover.name].append(
+            (
+                "temp-leftover",
+                None,
+                "a temporary file of a writer that died mid-save; `memory index` removes it",
+            )
+        )
     index_found = _index_findings(store, state.headers)
     files = state.files
     problems: list[Problem] = []

@@ -35,6 +35,7 @@ RULES: Mapping[str, Rule] = {
     "derivable-tree": Rule("warning", "holds a directory tree"),
     "derivable-commit": Rule("warning", "names a commit hash"),
     "derivable-stack-trace": Rule("warning", "holds a stack trace"),
+    "temp-leftover": Rule("warning", "a temporary file left by a writer that died"),
     "index-missing-entry": Rule("warning", "MEMORY.md has no entry for a memory"),
     "index-dead-link": Rule("warning", "MEMORY.md links to a file that is gone"),
     "index-stale-entry": Rule("warning", "a line memdir wrote no longer matches its memory"),

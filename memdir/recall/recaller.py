@@ -41,14 +41,25 @@ Verifier = Callable[[Sequence[str]], "list[tuple[Reference, ...]]"]
 def read_capped(
     path: Path, *, max_lines: int = MAX_LINES, max_bytes: int = MAX_BYTES
 ) -> tuple[str, bool]:
-    """A memory's body, cut at a line boundary to the line and byte caps."""
-    from ..store.memoryfile import body_of
+    """A memory's body, cut at a line boundary to the line and byte caps, credentials
+    replaced by a marker (`memdir.store.secrets.redact`).
 
-    with open(path, "rb") as handle:
-        raw = handle.read(max_bytes * 4 + 4096)
-        more = bool(handle.read(1))
-    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n")
-    body = body_of(text)
+    Read without following a link or opening a FIFO (`read_memory_text`): a link planted
+    in the folder must not put another file's content into an agent's context.
+
+    Raises:
+        OSError: the file is gone or cannot be read as a memory.
+    """
+    from ..store.memoryfile import body_of
+    from ..store.scan import read_memory_text
+    from ..store.secrets import redact
+
+    limit = max_bytes * 4 + 4096
+    text, reason = read_memory_text(path, limit=limit + 1)
+    if text is None:
+        raise OSError(reason)
+    more = len(text.encode("utf-8")) > limit
+    body, _count = redact(body_of(text))
     lines = body.split("\n")
     kept: list[str] = []
     used = 0

@@ -10,6 +10,7 @@ import builtins
 import contextlib
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
@@ -41,6 +42,17 @@ from .scan import (
 
 #: Called with the path of every file memdir writes or deletes (e.g. for mutual exclusion).
 WriteListener = Callable[[Path], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Inspection:
+    """One file of the folder as `FolderBase.inspect` found it."""
+
+    filename: str
+    path: Path
+    memory: Memory | None
+    problem: str | None
+    text: str | None
 
 
 def _relative_to(path: Path, root: Path) -> str | None:
@@ -109,7 +121,12 @@ class FolderBase:
         """Create the folder and an empty index; True when anything was created."""
         created = False
         if not self.path.is_dir():
-            self.path.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreIOError(
+                    f"cannot create the memory folder: {exc.strerror or exc}", path=self.path
+                ) from exc
             created = True
         if not self.index_path.exists():
             atomic_write(self.index_path, "")
@@ -297,6 +314,30 @@ class FolderBase:
             extra={k: v for k, v in meta.items() if k not in ("name", "description", "type")},
         )
 
+    def inspect(self, name: str) -> Inspection:
+        """Any file lint names, as far as it can be read: the memory when it is valid,
+        else its problem and (when it is text at all) its raw text; for show and edit.
+
+        Raises:
+            MemoryNotFoundError: nothing matches `name`.
+        """
+        relative = self.locate(name)
+        path = self.entry_path(relative)
+        try:
+            return Inspection(relative, path, self.read(relative), None, self.read_text(relative))
+        except MemoryNotFoundError:
+            raise
+        except MemdirError as exc:
+            problem = exc.message
+        text: str | None = None
+        with contextlib.suppress(MemdirError):
+            text = self.read_text(relative)
+        root = Path(os.path.realpath(self.path))
+        for found in self.scan().problems:
+            if _relative_to(found.path, root) == relative:
+                problem = found.reason
+        return Inspection(relative, path, None, problem, text)
+
     def get(self, name: str) -> Memory:
         """Find and read a memory by name."""
         return self.read(self.find(name))
@@ -331,8 +372,11 @@ class FolderBase:
     ) -> None:
         """After a write or delete: the changed files' lines, plus any file a crash left
         unindexed, and stale temporary files of dead writers removed."""
+        # The folder is walked before the lock is taken: the walk is the slow part, and a
+        # file that appears meanwhile is picked up by the next write.
+        remove_stale_temp_files(self.path)
+        on_disk = self._memory_files()
         with self.index_lock():
-            remove_stale_temp_files(self.path)
             current = self._read_index()
             text = current
             gone = [rel for rel, header in changed.items() if header is None]
@@ -341,27 +385,28 @@ class FolderBase:
                 text = removed
             generated = self.generated_lines()
             generated.forget(gone)
+            mentioned = index_mod.linked_files(text)
             written = [h for h in changed.values() if h is not None]
-            written += self._unindexed(text, skip=set(changed))
+            for relative in on_disk - mentioned - set(changed):
+                header = self._old_header(self.entry_path(relative), relative)
+                if header is not None:
+                    written.append(header)
             old = {k: v for k, v in (previous or {}).items() if v is not None}
-            text = sync_text(text, written, generated, previous=old, drop_dead=False).text
+            text = sync_text(
+                text, written, generated, previous=old, drop_dead=False, mentioned=mentioned
+            ).text
             if text != current:
                 atomic_write(self.index_path, text)
             generated.save()
 
-    def _unindexed(self, text: str, *, skip: set[str]) -> builtins.list[MemoryHeader]:
-        """Headers of memory files the index does not mention (left by a crash)."""
-        mentioned = index_mod.linked_files(text)
+    def _memory_files(self) -> set[str]:
+        """Relative names of the plain ``*.md`` files in the folder (links left out)."""
         prefix = len(str(self.path)) + 1
-        found = []
-        for entry in iter_markdown(self.path):
-            relative = entry.path[prefix:].replace(os.sep, "/")
-            if relative in mentioned or relative in skip or entry.is_symlink():
-                continue
-            header = self._old_header(Path(entry.path), relative)
-            if header is not None:
-                found.append(header)
-        return found
+        return {
+            entry.path[prefix:].replace(os.sep, "/")
+            for entry in iter_markdown(self.path)
+            if not entry.is_symlink()
+        }
 
     def _read_index(self) -> str:
         text, reason = read_memory_text(self.index_path)

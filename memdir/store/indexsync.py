@@ -124,7 +124,11 @@ def refresh_lines(
     by_file = {m.filename: m for m in memories if m.type is not None and m.description}
     lines = text.split("\n")
     rewritten: list[str] = []
+    # After one write only its file matters: a substring test skips the other lines fast.
+    few = list(by_file) if len(by_file) <= 8 else None
     for i, line in enumerate(lines):
+        if few is not None and not any(name in line for name in few):
+            continue
         target = _only_link(line)
         header = by_file.get(target) if target is not None else None
         if header is None:
@@ -167,6 +171,7 @@ def sync_text(
     existing: Iterable[str] = (),
     previous: Mapping[str, MemoryHeader] | None = None,
     drop_dead: bool = True,
+    mentioned: set[str] | None = None,
 ) -> SyncResult:
     """The index text in line with `memories`: stale own lines rewritten, missing entries
     added, dead entries dropped (with `drop_dead`); `existing` names files that are there
@@ -175,12 +180,14 @@ def sync_text(
     if drop_dead:
         new, changes = index_mod.plan_sync(refreshed, memories, existing=existing)
     else:
-        mentioned = index_mod.linked_files(refreshed)
-        missing = [m for m in memories if m.filename not in mentioned]
+        # `mentioned` (when given) was taken before the refresh, which keeps every link.
+        linked = mentioned if mentioned is not None else index_mod.linked_files(refreshed)
+        missing = [m for m in memories if m.filename not in linked]
         new = refreshed
-        for header in missing:
-            added = index_mod.add_entry(new, header)
-            new = new if added is None else added
+        if missing:
+            body = new.rstrip("\n")
+            extra = "\n".join(index_mod.entry_line(m) for m in missing)
+            new = f"{body}\n{extra}\n" if body else f"{extra}\n"
         changes = index_mod.IndexChanges(tuple(index_mod.entry_line(m) for m in missing))
     for line in changes.added:
         target = _only_link(line)

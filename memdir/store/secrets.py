@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["SECRET_KINDS", "SecretMatch", "find_secrets"]
+__all__ = ["SECRET_KINDS", "SecretMatch", "find_secrets", "redact"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +146,70 @@ def _generic_value(match: re.Match[str], text: str) -> bool:
     return _mixed(value) and not _wordy(value) and _looks_random(value, min_entropy=3.3)
 
 
+_PLACEHOLDERS = frozenset(
+    "password passwd pass pwd secret changeme test testing admin root guest user username "
+    "postgres postgresql mysql mariadb mongo mongodb redis rabbit rabbitmq dev local "
+    "localhost default sample dummy demo".split()
+)
+
+
+def _placeholder(value: str) -> bool:
+    """A value that stands for a password in docs ("password", "${DB_PASS}", "<pw>", "***")."""
+    lowered = value.lower()
+    if lowered in _PLACEHOLDERS or value[:1] in "$%{<[*" or len(set(value)) < 4:
+        return True
+    return any(word in lowered for word in ("example", "changeme", "placeholder", "your", "xxx"))
+
+
+def _url_password(match: re.Match[str], _text: str) -> bool:
+    """A password in a URL: any non-placeholder one for a database or broker scheme (people
+    choose those by hand, all lower case or hex); elsewhere only a generated-looking one."""
+    value = match.group("tail")
+    if _placeholder(value):
+        return False
+    if match.group("scheme").lower() in _DB_SCHEMES:
+        return len(value) >= 6 and (len(value) >= 10 or not value.isalpha())
+    if len(value) < 12:
+        return False
+    if _HEX.fullmatch(value) or re.fullmatch(r"[0-9a-f]{16,}", value):
+        return _looks_random(value, min_entropy=2.9)
+    letters_digits = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+    return (_mixed(value) or letters_digits) and not _wordy(value) and _looks_random(value)
+
+
+_DB_SCHEMES = frozenset(
+    "postgres postgresql mysql mariadb mongodb mongodb+srv redis rediss amqp amqps mssql "
+    "sqlserver cockroachdb clickhouse oracle db2 couchdb neo4j".split()
+)
+
+
+def _not_placeholder(match: re.Match[str], _text: str) -> bool:
+    value = match.group("tail")
+    return not _placeholder(value) and len(value) >= 6
+
+
+def _marker_near(marker: re.Pattern[str]) -> _Check:
+    """A check passing when `marker` is on the match's line (outside the match) and the tail
+    looks random: for bare hex tokens whose shape alone says nothing."""
+
+    def check(match: re.Match[str], text: str) -> bool:
+        if not _looks_random(match.group("tail"), min_entropy=3.0):
+            return False
+        start = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.end())
+        line = text[start : match.start()] + " " + text[match.end() : len(text) if end < 0 else end]
+        return marker.search(line) is not None
+
+    return check
+
+
+def _sas_signature(match: re.Match[str], _text: str) -> bool:
+    from urllib.parse import unquote
+
+    value = unquote(match.group("tail"))
+    return len(value) >= 40 and _looks_random(value, min_entropy=3.5)
+
+
 _NOT_TOKEN = r"(?![A-Za-z0-9_-])"
 _SECRET_KEY_NAMES = (
     r"pass(?:word|wd)?|pwd|secret(?:[_-]?key)?|client[_-]?secret|api[_-]?key|apikey"
@@ -225,9 +289,45 @@ _DETECTORS: tuple[tuple[str, re.Pattern[str], _Check], ...] = (
         _aws_secret,
     ),
     (
+        "azure-storage-key",
+        re.compile(r"(?i)\bAccountKey\s*=\s*(?P<tail>[A-Za-z0-9+/]{60,}={0,2})"),
+        _tail_random,
+    ),
+    (
+        "azure-sas-signature",
+        re.compile(r"(?<![A-Za-z0-9_])sig=(?P<tail>[A-Za-z0-9%+/]{30,}(?:%3D|=){0,2})"),
+        _sas_signature,
+    ),
+    (
+        "npm-token",
+        re.compile(
+            r"_authToken\s*=\s*(?P<tail>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+            r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?![0-9a-fA-F-])"
+        ),
+        _tail_random,
+    ),
+    ("twilio-api-key", re.compile(r"\bSK(?P<tail>[0-9a-f]{32})\b"), _tail_random),
+    (
+        "twilio-auth-token",
+        re.compile(r"(?<![0-9A-Za-z])(?P<tail>[0-9a-f]{32})(?![0-9A-Za-z])"),
+        _marker_near(re.compile(r"(?i)twilio|auth[_-]?token")),
+    ),
+    (
+        "password-variable",
+        re.compile(
+            r"\b(?:PGPASSWORD|MYSQL_PWD|MYSQL_ROOT_PASSWORD|MYSQL_PASSWORD|POSTGRES_PASSWORD"
+            r"|REDIS_PASSWORD|MONGO_INITDB_ROOT_PASSWORD|RABBITMQ_DEFAULT_PASS)"
+            r"\s*[=:]\s*(?P<q>[\"']?)(?P<tail>[^\s\"'`]{4,})(?P=q)"
+        ),
+        _not_placeholder,
+    ),
+    (
         "url-credentials",
-        re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@]+:(?P<tail>[^\s:/@]{12,})@[\w.-]+"),
-        _tail_random_mixed,
+        re.compile(
+            r"\b(?P<scheme>[a-z][a-z0-9+.-]*)://[^\s:/@]+:(?P<tail>[^\s:/@]{4,})@[\w.-]+",
+            re.IGNORECASE,
+        ),
+        _url_password,
     ),
     (
         "secret-assignment",
@@ -252,7 +352,14 @@ def _preview(kind: str, match: re.Match[str]) -> str:
     """
     if kind == "private-key":
         return match.group(0)
-    if kind in ("secret-assignment", "url-credentials"):
+    if kind in (
+        "secret-assignment",
+        "url-credentials",
+        "password-variable",
+        "azure-storage-key",
+        "azure-sas-signature",
+        "twilio-auth-token",
+    ):
         # No public prefix here: show very little of a value that may be a short password.
         secret = match.group("tail")
         shown = min(4, len(secret) // 8)
@@ -262,10 +369,25 @@ def _preview(kind: str, match: re.Match[str]) -> str:
     return f"{secret[:shown]}… ({len(secret)} chars)"
 
 
-def find_secrets(text: str) -> list[SecretMatch]:
-    """Credential-shaped strings in `text`, in order of appearance, one per span."""
+_KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+_KEY_LINES = re.compile(r"(?:(?:\r?\n|\\n)[ \t]*(?:[A-Za-z-]+:[^\n]*|[A-Za-z0-9+/=]{16,}))+")
+
+
+def _key_block_end(text: str, end: int) -> int:
+    """Where a private key that starts at an armour line ending at `end` ends: its END
+    line, or else the last line of key material (so redaction takes the key, not just
+    its header)."""
+    closing = _KEY_END.search(text, end, end + 20_000)
+    if closing is not None:
+        return closing.end()
+    material = _KEY_LINES.match(text, end)
+    return material.end() if material else end
+
+
+def _spans(text: str) -> list[tuple[int, int, SecretMatch]]:
+    """Every credential-shaped span, in order: (start, end, match); one kind per span."""
     claimed: list[tuple[int, int]] = []
-    found: list[tuple[int, SecretMatch]] = []
+    found: list[tuple[int, int, SecretMatch]] = []
     for kind, pattern, check in _DETECTORS:
         for match in pattern.finditer(text):
             start, end = match.span()
@@ -273,7 +395,36 @@ def find_secrets(text: str) -> list[SecretMatch]:
                 continue
             if not check(match, text):
                 continue
+            if kind == "private-key":
+                end = _key_block_end(text, end)
             claimed.append((start, end))
             line = text.count("\n", 0, start) + 1
-            found.append((start, SecretMatch(kind=kind, line=line, preview=_preview(kind, match))))
-    return [m for _, m in sorted(found, key=lambda item: item[0])]
+            found.append(
+                (start, end, SecretMatch(kind=kind, line=line, preview=_preview(kind, match)))
+            )
+    return sorted(found, key=lambda item: item[0])
+
+
+def find_secrets(text: str) -> list[SecretMatch]:
+    """Credential-shaped strings in `text`, in order of appearance, one per span."""
+    return [match for _, _, match in _spans(text)]
+
+
+def redact(text: str) -> tuple[str, int]:
+    """`text` with every credential-shaped string replaced by a marker that says so, and
+    how many were replaced: for what memdir shows an agent (recall, hooks, MCP).
+
+    The same detector refuses credentials on every write, so a hit here is a file edited
+    by hand or pulled from elsewhere; the marker tells the reader something was taken out.
+    """
+    spans = _spans(text)
+    if not spans:
+        return text, 0
+    out: list[str] = []
+    last = 0
+    for start, end, match in spans:
+        out.append(text[last:start])
+        out.append(f"[credential removed by memdir: {match.kind}]")
+        last = end
+    out.append(text[last:])
+    return "".join(out), len(spans)

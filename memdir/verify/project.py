@@ -144,8 +144,11 @@ class ProjectVerifier:
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name not in _SKIP_DIRS and not entry.name.endswith(".egg-info"):
                         stack.append((entry.path, rel + "/"))
-                elif entry.is_file():
+                else:
+                    # A symlink loop or a dangling link raises here: skip it, it is no file.
                     try:
+                        if not entry.is_file():
+                            continue
                         info = entry.stat()
                     except OSError:
                         continue

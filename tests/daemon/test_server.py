@@ -217,3 +217,11 @@ def test_a_leftover_socket_file_must_be_removed_first(serve: Any, sock_path: Pat
         LineServer(sock_path, echo).start()
     assert caught.value.path == sock_path
     assert ask(sock_path, b'{"op": "still"}\n')["echo"] == {"op": "still"}  # first one unharmed
+
+
+def test_deep_json_and_lone_surrogates_get_an_answer(serve: Any, sock_path: Path) -> None:
+    serve()
+    deep = b'{"op": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n"
+    assert ask(sock_path, deep) == {"ok": False, "error": "request is nested too deeply"}
+    answer = ask(sock_path, b'{"op": "recall", "query": "\\ud800 alone"}\n')
+    assert answer == {"ok": True, "echo": {"op": "recall", "query": "\ud800 alone"}}

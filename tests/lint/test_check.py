@@ -98,6 +98,15 @@ CASES: dict[str, tuple[dict[str, str | bytes], dict[str, str | bytes]]] = {
         {"m.md": memory(body=f"CI uses {fake_key()} to push.\n" + WHY_HOW)},
         {"m.md": memory(body="CI reads its token from the secret store.\n" + WHY_HOW)},
     ),
+    "temp-leftover": (
+        {
+            **GOOD,
+            ".999999999-a1b2.tmp": "half a memo",
+            "MEMORY.md": "- [Coinvault cutover](cutover.md) — New charges move from Paybridge "
+            "to Coinvault on 2026-12-15\n",
+        },
+        GOOD,
+    ),
     "index-missing-entry": ({**GOOD, "MEMORY.md": "# Memory\n"}, GOOD),
     "index-dead-link": (
         {**GOOD, "MEMORY.md": "- [Cutover](cutover.md) — move\n- [Gone](gone.md) — old\n"},
