@@ -322,9 +322,9 @@ def index_cmd(ctx: click.Context, check: bool, fix: bool, as_json: bool) -> None
         elif not changes.changed:
             click.echo("Index is in sync.")
         for line in changes.added if not as_json else ():
-            click.echo(f"added:     {clean(line)}")
+            click.echo(f"added:   {clean(line)}")
         for line in changes.removed if not as_json else ():
-            click.echo(f"removed:   {clean(line)}")
+            click.echo(f"removed: {clean(line)}")
         for line in changes.rewritten if not as_json else ():
             click.echo(f"rewritten: {clean(line)}")
         return

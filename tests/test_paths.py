@@ -153,5 +153,8 @@ def test_verification_root_is_decided_in_one_place(tmp_path: Path) -> None:
     (repo / "src").mkdir()
     assert verification_root(repo / "src") == repo
     assert verification_root(tmp_path) is None  # outside a repository: nothing to walk
+    with pytest.raises(ConfigurationError, match="is not a folder"):
+        verification_root(repo / "src", project=tmp_path / "p")  # a typo is refused
+    (tmp_path / "p").mkdir()
     assert verification_root(repo / "src", project=tmp_path / "p") == tmp_path / "p"
     assert verification_root(repo / "src", project=tmp_path / "p", verify=False) is None
