@@ -156,7 +156,10 @@ class MemoryFolderTool(BetaAbstractMemoryTool):
     ) -> str:
         """Write `text`, or apply `change` to the current text under the file's lock."""
 
+        written: list[str] = []
+
         def checked(new: str) -> str:
+            written.append(new)
             if len(new.encode("utf-8")) > MAX_FILE_BYTES:
                 raise ToolError(
                     f"Error: {memory_path} would be over {MAX_FILE_BYTES} bytes; a memory is "
@@ -175,7 +178,8 @@ class MemoryFolderTool(BetaAbstractMemoryTool):
             where = f" (field '{exc.field}')" if exc.field else ""
             raise ToolError(f"Error: {memory_path} refused{where}: {exc.message}") from exc
         self.changes.append(FileChange(action, header.filename))
-        notes = [message for _rule, message in derivable_content(self.store.read_text(relative))]
+        # From the text written, not the file: another process may have changed it since.
+        notes = [message for _rule, message in derivable_content(written[-1])]
         if notes:
             return f"{action.capitalize()} {memory_path}. Note: it {'; it '.join(notes)}."
         return f"{action.capitalize()} {memory_path}."

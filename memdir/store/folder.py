@@ -172,8 +172,10 @@ class MemoryDir(Recorded):
         with self._file_lock(relative):
             previous = self._old_header(target, relative) if overwrite else None
             self._commit(relative, text, create_only=not overwrite, previous=previous)
-        warnings = tuple(message for _rule, message in derivable_content(body))
-        return SaveResult(self.read(relative), warnings)
+            # Read back under the lock: a delete right after must not turn a save that
+            # happened into an error (the caller would think nothing was written).
+            saved = self.read(relative)
+        return SaveResult(saved, tuple(message for _rule, message in derivable_content(body)))
 
     def routed_filename(self, relative: str, text: str) -> str:
         """Where a new memory file written whole (by an agent's tool) belongs: `relative`
@@ -245,7 +247,8 @@ class MemoryDir(Recorded):
             refuse_invalid(text, path=current.path)
             previous = self._old_header(current.path, relative)
             self._commit(relative, text, create_only=False, previous=previous)
-        return SaveResult(self.read(relative), tuple(m for _r, m in derivable_content(body or "")))
+            saved = self.read(relative)
+        return SaveResult(saved, tuple(m for _r, m in derivable_content(body or "")))
 
     @recorded
     def write_text(
