@@ -186,10 +186,12 @@ def _index_findings(store: MemoryDir, headers: Sequence[MemoryHeader]) -> list[F
         return [("file-unreadable", None, exc.message)]
     found: list[Finding] = [(rule, None, msg) for rule, _, msg in check_secrets(text, [])]
     present = {h.filename for h in headers}
-    _, changes = index_mod.plan_sync(text, headers)
+    _, changes = index_mod.plan_sync(text, headers, fold=store.fold)
     removable = set(changes.removed)
     lines = text.splitlines()
-    for rule, message in index_mod.index_problems(text, present, store.index_path, style=True):
+    for rule, message in index_mod.index_problems(
+        text, present, store.index_path, style=True, fold=store.fold
+    ):
         if rule == "index-missing-entry":
             message += "; `memory lint --fix` adds it"
         elif rule == "index-dead-link":

@@ -55,6 +55,20 @@ class Inspection:
     text: str | None
 
 
+def _case_insensitive(folder: Path) -> bool:
+    """Whether `folder`'s file system ignores case, probed without writing anything: the
+    folder's own name (or its index) looked up with the case of its letters swapped."""
+    for probe in (folder, folder / INDEX_NAME):
+        swapped = probe.with_name(probe.name.swapcase())
+        if swapped.name == probe.name or not probe.exists():
+            continue
+        try:
+            return os.path.samefile(probe, swapped)
+        except OSError:
+            return False
+    return False
+
+
 def _relative_to(path: Path, root: Path) -> str | None:
     try:
         return Path(os.path.realpath(path.parent)).joinpath(path.name).relative_to(root).as_posix()
@@ -81,6 +95,7 @@ class FolderBase:
         self.listeners: list[WriteListener] = list(listeners or [])
         self._cache: HeaderCache | None = None
         self._team_cache: HeaderCache | None = None
+        self._case_insensitive: bool | None = None
 
     def __repr__(self) -> str:
         return f"MemoryDir({str(self.path)!r})"
@@ -360,6 +375,13 @@ class FolderBase:
 
     # -- the index -------------------------------------------------------------------
 
+    def fold(self, name: str) -> str:
+        """`name` as this folder's file system compares names: case-folded on a
+        case-insensitive one (macOS, Windows), where ``Foo.md`` and ``foo.md`` are one file."""
+        if self._case_insensitive is None:
+            self._case_insensitive = _case_insensitive(self.path)
+        return name.casefold() if self._case_insensitive else name
+
     def generated_lines(self) -> GeneratedLines:
         """The record of the index lines memdir generated for this folder."""
         return GeneratedLines(self.state_path / "index" / f"{self.key}.lines.json")
@@ -380,20 +402,27 @@ class FolderBase:
             current = self._read_index()
             text = current
             gone = [rel for rel, header in changed.items() if header is None]
-            removed = index_mod.remove_entries(text, gone) if gone else None
+            removed = index_mod.remove_entries(text, gone, fold=self.fold) if gone else None
             if removed is not None:
                 text = removed
             generated = self.generated_lines()
             generated.forget(gone)
             mentioned = index_mod.linked_files(text)
             written = [h for h in changed.values() if h is not None]
-            for relative in on_disk - mentioned - set(changed):
+            known = {self.fold(name) for name in (*mentioned, *changed)}
+            for relative in (r for r in on_disk if self.fold(r) not in known):
                 header = self._old_header(self.entry_path(relative), relative)
                 if header is not None:
                     written.append(header)
             old = {k: v for k, v in (previous or {}).items() if v is not None}
             text = sync_text(
-                text, written, generated, previous=old, drop_dead=False, mentioned=mentioned
+                text,
+                written,
+                generated,
+                previous=old,
+                drop_dead=False,
+                mentioned=mentioned,
+                fold=self.fold,
             ).text
             if text != current:
                 atomic_write(self.index_path, text)
@@ -443,7 +472,12 @@ class FolderBase:
             current = self._read_index()
             generated = self.generated_lines()
             result = sync_text(
-                current, report.memories, generated, existing=unreadable, previous=previous
+                current,
+                report.memories,
+                generated,
+                existing=unreadable,
+                previous=previous,
+                fold=self.fold,
             )
             if result.text != current and not dry_run:
                 atomic_write(self.index_path, result.text)
@@ -456,7 +490,9 @@ class FolderBase:
         memories = self.scan().memories
         present = {h.filename for h in memories}
         text = self._read_index()
-        problems = index_mod.index_problems(text, present, self.index_path, style=style)
+        problems = index_mod.index_problems(
+            text, present, self.index_path, style=style, fold=self.fold
+        )
         for number, filename in stale_lines(text, memories, self.generated_lines()):
             problems.append(
                 (

@@ -8,7 +8,7 @@ people or agents wrote in their own words) is kept exactly as it was.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -95,28 +95,38 @@ def entry_line(header: MemoryHeader) -> str:
     return f"{start} — {hook}"
 
 
+def same(name: str) -> str:
+    """File names as a case-sensitive file system compares them: as they are."""
+    return name
+
+
 def plan_sync(
-    text: str, memories: Sequence[MemoryHeader], *, existing: Iterable[str] = ()
+    text: str,
+    memories: Sequence[MemoryHeader],
+    *,
+    existing: Iterable[str] = (),
+    fold: Callable[[str], str] = same,
 ) -> tuple[str, IndexChanges]:
     """The new index text for `memories`, and what changed.
 
     A list item is removed only when every local ``.md`` file it links to is gone; lines
     without such links are never touched. `existing` names files that are there but could
     not be read as memories: their lines stay (the file needs fixing, not forgetting).
-    New entries are appended at the end, newest memories first.
+    New entries are appended at the end, newest memories first. `fold` makes names equal
+    the way the file system does (`str.casefold` where ``Foo.md`` is ``foo.md``).
     """
-    present = {m.filename for m in memories} | set(existing)
+    present = {fold(m.filename) for m in memories} | {fold(e) for e in existing}
     kept: list[str] = []
     removed: list[str] = []
     lines = text.splitlines()
     for line in lines:
         targets = local_links(line)
-        if targets and _ITEM.match(line) and not any(t in present for t in targets):
+        if targets and _ITEM.match(line) and not any(fold(t) in present for t in targets):
             removed.append(line)
             continue
         kept.append(line)
-    mentioned = linked_files("\n".join(kept))
-    added = [entry_line(m) for m in memories if m.filename not in mentioned]
+    mentioned = {fold(t) for t in linked_files("\n".join(kept))}
+    added = [entry_line(m) for m in memories if fold(m.filename) not in mentioned]
     if not added and not removed:
         return text, IndexChanges()
     while kept and not kept[-1].strip():
@@ -136,14 +146,16 @@ def add_entry(text: str, header: MemoryHeader) -> str | None:
     return f"{body}\n{line}\n" if body else f"{line}\n"
 
 
-def remove_entries(text: str, filenames: Iterable[str]) -> str | None:
+def remove_entries(
+    text: str, filenames: Iterable[str], *, fold: Callable[[str], str] = same
+) -> str | None:
     """`text` without list items linking only to `filenames`, or None when none matched."""
-    doomed = set(filenames)
+    doomed = {fold(f) for f in filenames}
     out: list[str] = []
     changed = False
     for line in text.splitlines():
         targets = local_links(line)
-        if targets and _ITEM.match(line) and all(t in doomed for t in targets):
+        if targets and _ITEM.match(line) and all(fold(t) in doomed for t in targets):
             changed = True
             continue
         out.append(line)
@@ -186,7 +198,12 @@ def cap_index(text: str) -> CappedIndex:
 
 
 def index_problems(
-    text: str, present: set[str], index_path: Path, *, style: bool = False
+    text: str,
+    present: set[str],
+    index_path: Path,
+    *,
+    style: bool = False,
+    fold: Callable[[str], str] = same,
 ) -> list[tuple[str, str]]:
     """Drift between the index and the files, as (rule, message) pairs.
 
@@ -194,12 +211,13 @@ def index_problems(
     drift, so ``memory index --check`` leaves them out).
     """
     problems: list[tuple[str, str]] = []
-    mentioned = linked_files(text)
-    for filename in sorted(present - mentioned):
+    mentioned = {fold(t) for t in linked_files(text)}
+    folded = {fold(p) for p in present}
+    for filename in sorted(p for p in present if fold(p) not in mentioned):
         problems.append(("index-missing-entry", f"no entry for {filename}"))
     for number, line in enumerate(text.splitlines(), start=1):
         for target in local_links(line):
-            if target not in present and not (index_path.parent / target).exists():
+            if fold(target) not in folded and not (index_path.parent / target).exists():
                 problems.append(("index-dead-link", f"line {number} links to missing {target}"))
         if style and len(line) > MAX_ENTRY_CHARS:
             problems.append(

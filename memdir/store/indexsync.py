@@ -10,7 +10,7 @@ or edited since, never matches its record and is never touched.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,17 +172,19 @@ def sync_text(
     previous: Mapping[str, MemoryHeader] | None = None,
     drop_dead: bool = True,
     mentioned: set[str] | None = None,
+    fold: Callable[[str], str] = index_mod.same,
 ) -> SyncResult:
     """The index text in line with `memories`: stale own lines rewritten, missing entries
     added, dead entries dropped (with `drop_dead`); `existing` names files that are there
-    but unreadable, whose lines stay."""
+    but unreadable, whose lines stay; `fold` compares names as the file system does."""
     refreshed, rewritten = refresh_lines(text, memories, generated, previous=previous)
     if drop_dead:
-        new, changes = index_mod.plan_sync(refreshed, memories, existing=existing)
+        new, changes = index_mod.plan_sync(refreshed, memories, existing=existing, fold=fold)
     else:
         # `mentioned` (when given) was taken before the refresh, which keeps every link.
-        linked = mentioned if mentioned is not None else index_mod.linked_files(refreshed)
-        missing = [m for m in memories if m.filename not in linked]
+        raw = mentioned if mentioned is not None else index_mod.linked_files(refreshed)
+        linked = {fold(name) for name in raw}
+        missing = [m for m in memories if fold(m.filename) not in linked]
         new = refreshed
         if missing:
             body = new.rstrip("\n")

@@ -302,3 +302,30 @@ def test_sync_of_an_index_in_line_returns_it_unchanged(tmp_path: Path) -> None:
     result = sync_text(text, [_header("a.md", "a", name="A")], lines)
     assert result.text is text
     assert not result.changed and result.rewritten == ()
+
+
+def test_on_a_case_insensitive_file_system_names_compare_folded(
+    memory_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import memdir.store.folderbase as folderbase
+
+    # What macOS and Windows do: Foo.md and foo.md are one file.
+    monkeypatch.setattr(folderbase, "_case_insensitive", lambda folder: True)
+    store = MemoryDir(memory_dir)
+    store.save(name="Foo", description="the foo note", type="user", body="b")
+    hand = "- [Foo](Foo.md) — my link, spelled my way"
+    store.index_path.write_text(hand + "\n")
+    store.save(name="Bar", description="the bar note", type="user", body="b")
+    assert store.sync_index().changed is False
+    assert store.read_index() == f"{hand}\n- [Bar](bar.md) — the bar note\n"
+    assert store.index_problems() == []
+    store.delete("Foo")
+    assert store.read_index() == "- [Bar](bar.md) — the bar note\n"
+
+
+def test_case_sensitivity_is_probed_without_writing(memory_dir: Path) -> None:
+    from memdir.store.folderbase import _case_insensitive
+
+    before = sorted(memory_dir.iterdir())
+    assert _case_insensitive(memory_dir) is (memory_dir.with_name("MEMORIES").exists())
+    assert sorted(memory_dir.iterdir()) == before
