@@ -42,7 +42,7 @@ RECIPES: dict[str, tuple[list[str], Callable[[Any], bool]]] = {
         lambda d: all(map(has(MEMORY), d["deleted"])) and isinstance(d["undo"], str),
     ),
     "memory prompt": ([], lambda d: {"memory_dir", "prompt", "index"} <= set(d)),
-    "memory index": ([], lambda d: isinstance(d["problems"], list)),
+    "memory index": (["--check"], lambda d: isinstance(d["problems"], list)),
     "memory lint": (["--no-verify"], lambda d: all(map(has(LINT_PROBLEM), d["problems"]))),
     "memory recall": (
         ["when is the deploy freeze", "--offline", "--no-daemon"],
