@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .client import queue_extraction, recall
     from .files import DaemonFiles, DaemonStatus, daemon_status, spawn_daemon, stop_daemon
-    from .service import WatchDaemon, run_daemon
+    from .foreground import run_daemon
+    from .service import WatchDaemon
 
 __all__ = [
     "DaemonFiles",
@@ -26,8 +27,10 @@ def __getattr__(name: str) -> Any:
     # Nothing is loaded up front: the client (stdlib only) sits on the hook's fast path,
     # the files module pulls in logging and subprocess, and the service watchdog.
     module: Any
-    if name in ("WatchDaemon", "run_daemon"):
+    if name == "WatchDaemon":
         from . import service as module
+    elif name == "run_daemon":
+        from . import foreground as module
     elif name in ("DaemonFiles", "DaemonStatus", "daemon_status", "spawn_daemon", "stop_daemon"):
         from . import files as module
     elif name in ("queue_extraction", "recall"):

@@ -37,7 +37,7 @@ from watchdog.events import (
 from ..recall.recaller import Recaller
 from ..stats import Stats
 from ..store.folder import MemoryDir
-from ..store.folderbase import FolderBase
+from ..store.folderindex import IndexedFolder
 from ..store.indexsync import SyncResult
 from ..store.scan import INDEX_NAME
 from ..store.validate import check_file
@@ -154,7 +154,7 @@ class SharedStore(MemoryDir):
     ) -> SyncResult:
         """The index sync, not recorded on its own: `FolderWatch.record_hand_edits` records
         the batch after a quiet period, off the batch thread."""
-        return FolderBase.sync_index(self, dry_run=dry_run, previous=previous, report=report)
+        return IndexedFolder.sync_index(self, dry_run=dry_run, previous=previous, report=report)
 
     def __init__(self, path: Path | str, *, state: Path | None = None) -> None:
         super().__init__(path, state=state)

@@ -1,6 +1,6 @@
 """The one place the store meets history: who writes (the actor), and one operation a write.
 
-`Recorded` adds to `FolderBase` an actor, the folder's `History` (imported only when a
+`Recorded` adds to `IndexedFolder` an actor, the folder's `History` (imported only when a
 write happens, so recall never loads it) and the history methods of `MemoryDir`;
 `recorded` is the decorator every write method of `MemoryDir` carries.
 """
@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 from ..errors import MemdirError, MemoryNotFoundError
 from ..types import MemoryHeader, ScanReport
 from .content import slugify
-from .folderbase import FolderBase, WriteListener
+from .folderbase import WriteListener
+from .folderindex import IndexedFolder
 
 if TYPE_CHECKING:
     from ..history import Actor, History, Operation, Recording
@@ -46,7 +47,7 @@ def recorded(
     return wrapper
 
 
-class Recorded(FolderBase):
+class Recorded(IndexedFolder):
     """A memory folder whose every write is a recorded, attributed operation."""
 
     def __init__(
@@ -78,7 +79,7 @@ class Recorded(FolderBase):
         report: ScanReport | None = None,
         actor: Actor | str | None = None,
     ) -> SyncResult:
-        """`FolderBase.sync_index`, recorded as one operation."""
+        """`IndexedFolder.sync_index`, recorded as one operation."""
         return super().sync_index(dry_run=dry_run, previous=previous, report=report)
 
     @property

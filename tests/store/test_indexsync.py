@@ -307,10 +307,10 @@ def test_sync_of_an_index_in_line_returns_it_unchanged(tmp_path: Path) -> None:
 def test_on_a_case_insensitive_file_system_names_compare_folded(
     memory_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import memdir.store.folderbase as folderbase
+    import memdir.store.folderindex as folderindex
 
     # What macOS and Windows do: Foo.md and foo.md are one file.
-    monkeypatch.setattr(folderbase, "_case_insensitive", lambda folder: True)
+    monkeypatch.setattr(folderindex, "_case_insensitive", lambda folder: True)
     store = MemoryDir(memory_dir)
     store.save(name="Foo", description="the foo note", type="user", body="b")
     hand = "- [Foo](Foo.md) — my link, spelled my way"
@@ -324,7 +324,7 @@ def test_on_a_case_insensitive_file_system_names_compare_folded(
 
 
 def test_case_sensitivity_is_probed_without_writing(memory_dir: Path) -> None:
-    from memdir.store.folderbase import _case_insensitive
+    from memdir.store.folderindex import _case_insensitive
 
     before = sorted(memory_dir.iterdir())
     assert _case_insensitive(memory_dir) is (memory_dir.with_name("MEMORIES").exists())
