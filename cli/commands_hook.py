@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .main import run_claude_code_hook
+from .hook_runner import run_claude_code_hook
 from .output import echo_json, json_option
 
 if TYPE_CHECKING:

@@ -58,9 +58,9 @@ def recall(
     Example:
         memory recall "why are the webhook tests flaky?" --explain
     """
-    from memdir.daemon import recall as run_recall
+    from memdir.daemon import recall_json
 
-    result = run_recall(
+    result = recall_json(
         store.path,
         query,
         state_dir=store.state_path,
@@ -72,7 +72,7 @@ def recall(
         use_daemon=not no_daemon,
     )
     if as_json:
-        echo_json(result.to_json())
+        echo_json(result)
     else:
         click.echo(render_human(result, explain=explain))
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+
+# Not `from typing import ...`: typing costs every hook's start-up a few milliseconds.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _FAST_HOOK_EVENTS = frozenset({"user-prompt-submit", "stop", "session-end"})
 
@@ -19,6 +23,8 @@ def main() -> None:
     """Console-script entry point."""
     args = sys.argv[1:]
     if len(args) == 3 and args[:2] == ["hook", "claude-code"] and args[2] in _FAST_HOOK_EVENTS:
+        from .hook_runner import run_claude_code_hook
+
         explicit = os.environ.get("MEMDIR_DIR")
         run_claude_code_hook(args[2], explicit or None)
         # Everything is written and flushed; skipping the interpreter's teardown (module
@@ -48,12 +54,13 @@ def _exit_fast(code: int | str | None) -> None:
     short command. Only taken when this is the last thread: anything still running
     (a worker, a server) gets the normal shutdown, which waits for it.
     """
-    import threading
-
     if isinstance(code, str):
         sys.stderr.write(code + "\n")
         code = 1
-    if threading.active_count() > 1:
+    # Without `threading` loaded no thread was started through it (importing it just to
+    # ask would cost a recall a millisecond).
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
         sys.exit(code)
     try:
         sys.stdout.flush()
@@ -61,32 +68,6 @@ def _exit_fast(code: int | str | None) -> None:
     except OSError:
         pass
     os._exit(code or 0)
-
-
-def run_claude_code_hook(event: str, memory_dir: str | None) -> None:
-    """The one runner of `memory hook claude-code EVENT`: stdin in, the hook's JSON out.
-
-    Used by the fast path above (no click) and by the click command alike. Never raises:
-    exit 2 from a UserPromptSubmit hook would erase the user's prompt.
-    """
-    import json
-    from pathlib import Path
-
-    from memdir.integrations.claude_code import log_line, run_hook
-
-    try:
-        output = run_hook(
-            event, sys.stdin.buffer.read(), memory_dir=Path(memory_dir) if memory_dir else None
-        )
-        if output is not None:
-            sys.stdout.write(json.dumps(output, ensure_ascii=False) + "\n")
-    except Exception as exc:  # noqa: BLE001 - a hook must never fail the prompt
-        log_line(event, f"error in the command: {type(exc).__name__}: {exc}")
-    finally:
-        try:
-            sys.stdout.flush()
-        except OSError:  # Claude Code went away: nothing left to tell it
-            pass
 
 
 def __getattr__(name: str) -> Any:

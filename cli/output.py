@@ -16,13 +16,17 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
+# Not `from typing import ...`: `memory recall` loads this module, and typing costs its
+# start-up a few milliseconds.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TextIO, TypeVar
+
     import click
     from rich.console import Console
 
-F = TypeVar("F", bound=Callable[..., Any])
+    F = TypeVar("F", bound=Callable[..., Any])
 
 
 #: Set in ``ctx.meta`` by `json_option`, so errors can be reported as JSON as well.

@@ -2,7 +2,8 @@
 
 Kept apart from `commands_recall` (which needs click for its decorators): `main` answers
 the plain ``memory [--dir D] recall QUERY [options]`` line with it, skipping click's
-import, as it does for the Claude Code hook.
+import, as it does for the Claude Code hook. Both render the recall's JSON form (the
+`RecallResult.to_json` dict) as it comes, from the daemon or from recall here.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .output import age_label
 
+# Not `from typing import ...`: typing costs every recall's start-up a few milliseconds.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from memdir.recall import RecallResult
+    from typing import Any
 
 _FLAGS = frozenset({"--offline", "--explain", "--no-verify", "--json", "--no-daemon"})
 _VALUED = frozenset({"--session", "--tools", "--project", "--limit"})
@@ -25,38 +27,39 @@ _VALUED = frozenset({"--session", "--tools", "--project", "--limit"})
 MAX_LIMIT = 50
 
 
-def render_human(result: RecallResult, *, explain: bool) -> str:
-    """The recall result for a person: selector, then each memory with its notes."""
+def render_human(result: Mapping[str, Any], *, explain: bool) -> str:
+    """The recall result (a `RecallResult.to_json` dict) for a person: selector, then each
+    memory with its notes."""
     lines = []
-    how = "the model" if result.selector == "llm" else "the offline selector"
+    how = "the model" if result["selector"] == "llm" else "the offline selector"
     head = f"Selected by {how}"
-    if result.fallback_reason:
+    if result["fallback_reason"]:
         # The reason may hold brackets of its own: a colon keeps them from nesting.
-        head += f": {result.fallback_reason}"
+        head += f": {result['fallback_reason']}"
     lines.append(head + ".")
-    if result.skipped:
-        lines.append(f"Nothing recalled: {result.skipped}.")
-    elif not result.memories:
+    if result["skipped"]:
+        lines.append(f"Nothing recalled: {result['skipped']}.")
+    elif not result["memories"]:
         lines.append("No memory clearly helps with this query.")
-    for m in result.memories:
-        h = m.header
-        kind = h.type.value if h.type else "untyped"
-        weak = "  (weaker match)" if m.low_confidence else ""
-        lines += ["", f"== {h.name}  [{kind}]  {age_label(m.age_days)}  {h.path}{weak}"]
-        if explain and m.why:
-            lines.append(f"   why: {m.why}")
-        if m.freshness:
-            lines.append(f"   ! {m.freshness}")
-        if m.references:
-            from memdir.verify import note_lines
+    for m in result["memories"]:
+        kind = m["type"] or "untyped"
+        weak = "  (weaker match)" if m["low_confidence"] else ""
+        where = m["path"]
+        lines += ["", f"== {m['name']}  [{kind}]  {age_label(m['age_days'])}  {where}{weak}"]
+        if explain and m["why"]:
+            lines.append(f"   why: {m['why']}")
+        if m["freshness"]:
+            lines.append(f"   ! {m['freshness']}")
+        if m["references"]:
+            from memdir.verify import note_texts
 
             # The same wording the agent sees in the recall block; problems flagged.
-            for line in note_lines(m.references):
-                lines.append(f"   {'! ' if line.problem else '  '}{line.text}")
+            for text, problem in note_texts(m["references"]):
+                lines.append(f"   {'! ' if problem else '  '}{text}")
         lines.append("")
-        lines += ["   " + line if line else "" for line in m.content.splitlines()]
-        if m.truncated:
-            lines.append(f"   [cut; the whole memory is in {h.path}]")
+        lines += ["   " + line if line else "" for line in m["content"].splitlines()]
+        if m["truncated"]:
+            lines.append(f"   [cut; the whole memory is in {where}]")
     return "\n".join(lines)
 
 
@@ -98,7 +101,7 @@ def parse_plain_recall(args: Sequence[str]) -> dict[str, object] | None:
 
 def run_plain_recall(options: dict[str, object]) -> int:
     """Run a parsed plain recall line: print what `memory recall` prints; the exit code."""
-    from memdir.daemon import recall
+    from memdir.daemon import recall_json
     from memdir.errors import MemdirError
     from memdir.paths import resolve_memory_dir, state_dir, verification_root
 
@@ -108,7 +111,7 @@ def run_plain_recall(options: dict[str, object]) -> int:
     limit = options.get("--limit")
     try:
         folder = resolve_memory_dir(Path(str(explicit)) if explicit else None)
-        result = recall(
+        result = recall_json(
             Path(os.path.abspath(folder.expanduser())),
             str(options["query"]),
             state_dir=state_dir(),
@@ -126,7 +129,7 @@ def run_plain_recall(options: dict[str, object]) -> int:
         sys.stderr.write(f"Error: {exc}\n")
         return exc.exit_code
     if options.get("--json"):
-        text = json.dumps(result.to_json(), indent=2, ensure_ascii=False, default=str)
+        text = json.dumps(result, indent=2, ensure_ascii=False, default=str)
     else:
         text = render_human(result, explain=bool(options.get("--explain")))
     sys.stdout.write(text + "\n")

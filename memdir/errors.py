@@ -26,7 +26,11 @@ Expected per-file problems found while scanning are returned as values
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+
+# `typing` costs a hook's start-up a few milliseconds; annotations are strings here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
 class MemdirError(Exception):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -97,6 +96,27 @@ _TEMP = re.compile(r"^\.(?:(\d+)-)?[^/]*\.tmp$")
 STALE_TEMP_S = 3600.0
 
 
+#: Open flags of a temporary file: created here and now, never through a planted link.
+_TEMP_FLAGS = (
+    os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+)
+
+
+def _temp_file(folder: Path) -> tuple[int, str]:
+    """A new hidden ``.<pid>-<random>.tmp`` file in `folder`, mode 0600: (fd, path).
+
+    What `tempfile.mkstemp` does, without importing `tempfile` (with shutil and random
+    it costs every hook several milliseconds of start-up).
+    """
+    for _ in range(100):
+        name = os.path.join(folder, f".{os.getpid()}-{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(name, _TEMP_FLAGS, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary file name in {folder}")
+
+
 def atomic_write(
     path: Path,
     data: str | bytes,
@@ -125,7 +145,7 @@ def atomic_write(
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{os.getpid()}-", suffix=".tmp")
+        fd, tmp = _temp_file(path.parent)
     except OSError as exc:
         raise StoreIOError(f"cannot create a temporary file: {exc.strerror}", path=path) from exc
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -252,11 +253,32 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
     if configured:
         path = Path(configured).expanduser()
     else:
-        import platformdirs
-
-        path = platformdirs.user_state_path("memdir", appauthor=False)
+        path = platform_state_dir()
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+def platform_state_dir() -> Path:
+    """``platformdirs.user_state_path("memdir", appauthor=False)``, computed without it
+    on Linux and macOS.
+
+    Trigger: every hook and recall asks for the state folder. Why: importing
+    platformdirs costs several milliseconds of a hook's start-up (it pulls in tempfile,
+    shutil and random). Outcome: the two common cases are computed here the way
+    platformdirs computes them (a test holds the two equal); any other platform, or a
+    home folder that is not an absolute path, asks platformdirs.
+    """
+    home = os.environ.get("HOME", "")
+    if sys.platform in ("linux", "darwin") and not hasattr(sys, "getandroidapilevel"):
+        xdg = os.environ.get("XDG_STATE_HOME", "")
+        if xdg.startswith("/"):
+            return Path(os.path.join(xdg, "memdir"))
+        if home.startswith("/"):
+            base = "~/.local/state" if sys.platform == "linux" else "~/Library/Application Support"
+            return Path(os.path.join(os.path.expanduser(base), "memdir"))
+    import platformdirs
+
+    return platformdirs.user_state_path("memdir", appauthor=False)
 
 
 #: Hex digits of the digest that ends a folder key.

@@ -89,7 +89,7 @@ def test_recall_json_and_the_hook_never_import_rich(tmp_path) -> None:
         "import sys, io\n"
         "sys.argv = ['memory', 'hook', 'claude-code', 'stop']\n"
         "sys.stdin = io.TextIOWrapper(io.BytesIO(b'{}'))\n"
-        "from memdir_cli.main import run_claude_code_hook\n"
+        "from memdir_cli.hook_runner import run_claude_code_hook\n"
         "run_claude_code_hook('stop', None)\n"
     )
     assert "rich" not in _modules_after(hook)

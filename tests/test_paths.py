@@ -1,5 +1,6 @@
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,39 @@ def test_verification_root_is_decided_in_one_place(tmp_path: Path) -> None:
     (tmp_path / "p").mkdir()
     assert verification_root(repo / "src", project=tmp_path / "p") == tmp_path / "p"
     assert verification_root(repo / "src", project=tmp_path / "p", verify=False) is None
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"XDG_STATE_HOME": "/srv/state"},
+        {"XDG_STATE_HOME": "/srv/state/"},
+        {"XDG_STATE_HOME": "relative/state"},  # not absolute: ignored, as XDG says
+        {"XDG_STATE_HOME": ""},
+        {"HOME": "/"},
+        {"HOME": "/home/someone/"},
+        {"HOME": "relative-home"},
+    ],
+)
+def test_the_state_folder_is_where_platformdirs_puts_it(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import platformdirs
+
+    from memdir.paths import platform_state_dir
+
+    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert platform_state_dir() == platformdirs.user_state_path("memdir", appauthor=False)
+
+
+def test_the_state_folder_needs_no_platformdirs_import() -> None:
+    code = (
+        "import sys\n"
+        "from memdir.paths import platform_state_dir\n"
+        "platform_state_dir()\n"
+        "print('platformdirs' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

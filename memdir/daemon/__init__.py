@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+# Not `from typing import ...`: typing costs every hook's start-up a few milliseconds.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .client import queue_extraction, recall
+    from typing import Any
+
+    from .client import queue_extraction, recall, recall_json
     from .files import DaemonFiles, DaemonStatus, daemon_status, spawn_daemon, stop_daemon
     from .foreground import run_daemon
     from .service import WatchDaemon
@@ -17,6 +19,7 @@ __all__ = [
     "daemon_status",
     "queue_extraction",
     "recall",
+    "recall_json",
     "run_daemon",
     "spawn_daemon",
     "stop_daemon",
@@ -33,7 +36,7 @@ def __getattr__(name: str) -> Any:
         from . import foreground as module
     elif name in ("DaemonFiles", "DaemonStatus", "daemon_status", "spawn_daemon", "stop_daemon"):
         from . import files as module
-    elif name in ("queue_extraction", "recall"):
+    elif name in ("queue_extraction", "recall", "recall_json"):
         from . import client as module
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

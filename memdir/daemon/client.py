@@ -23,14 +23,17 @@ import json
 import os
 import stat
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ..paths import FOLDER_KEY_DIGITS, folder_key, folder_key_prefix
 from ..paths import state_dir as default_state_dir
 
+# Not `from typing import ...`: typing costs every hook's start-up a few milliseconds.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..extract.schedule import Scheduled
     from ..recall.result import RecallResult
 
@@ -41,6 +44,33 @@ _MAX_ANSWER_BYTES = 4 * 1024 * 1024
 PROTOCOL_VERSION = 1
 #: Characters of the folder's name that start a short socket name.
 _SHORT_PREFIX = 12
+#: The keys of `RecallResult.to_json` and of each memory in it (a test holds them equal):
+#: an answer missing any is from a daemon of another version, and is not used.
+RESULT_KEYS = frozenset({"selector", "fallback_reason", "memories", "query", "skipped"})
+MEMORY_KEYS = frozenset(
+    {
+        "filename",
+        "path",
+        "source",
+        "author",
+        "type",
+        "name",
+        "description",
+        "age_days",
+        "freshness",
+        "content",
+        "truncated",
+        "references",
+        "low_confidence",
+        "why",
+        "score",
+        "matched",
+        "raw_type",
+        "updated",
+        "mtime",
+        "size",
+    }
+)
 
 
 def daemon_dir(state_dir: Path) -> Path:
@@ -190,7 +220,7 @@ def live_socket(memory_dir: Path, *, state_dir: Path | None = None) -> Path | No
     return path if os.path.exists(path) else None
 
 
-def daemon_recall(
+def daemon_recall_json(
     memory_dir: Path,
     *,
     query: str,
@@ -203,8 +233,9 @@ def daemon_recall(
     limit: int | None = None,
     connect_timeout: float = 0.01,
     timeout: float = 5.0,
-) -> RecallResult | None:
-    """Recall through the daemon watching `memory_dir`; None when none answers.
+) -> dict[str, Any] | None:
+    """Recall through the daemon watching `memory_dir`: its `RecallResult.to_json` dict,
+    or None when none answers.
 
     None also when the daemon fails or answers something that is not a recall result:
     the caller then runs the recall itself. With `mark_surfaced` False the daemon does
@@ -226,17 +257,59 @@ def daemon_recall(
     if limit is not None:
         payload["limit"] = limit
     answer = request(path, payload, connect_timeout=connect_timeout, timeout=timeout)
-    if answer is None or answer.get("ok") is not True or not isinstance(answer.get("result"), dict):
+    if answer is None or answer.get("ok") is not True:
+        return None
+    result = answer.get("result")
+    # A daemon of another version may answer another shape: do the work here then.
+    return result if is_recall_result(result) else None
+
+
+def daemon_recall(
+    memory_dir: Path,
+    *,
+    query: str,
+    session_id: str | None = None,
+    tools: Sequence[str] = (),
+    offline: bool = False,
+    project_root: Path | None = None,
+    state_dir: Path | None = None,
+    mark_surfaced: bool = True,
+    limit: int | None = None,
+) -> RecallResult | None:
+    """`daemon_recall_json` as records; None when no daemon answered usably."""
+    result = daemon_recall_json(
+        memory_dir,
+        query=query,
+        session_id=session_id,
+        tools=tools,
+        offline=offline,
+        project_root=project_root,
+        state_dir=state_dir,
+        mark_surfaced=mark_surfaced,
+        limit=limit,
+    )
+    if result is None:
         return None
     from ..recall.result import RecallResult
 
     try:
-        return RecallResult.from_json(answer["result"])
+        return RecallResult.from_json(result)
     except (KeyError, TypeError, ValueError, AttributeError):
-        return None  # a daemon of another version: do the work here
+        return None  # the right keys, values of another version: do the work here
 
 
-def recall(
+def is_recall_result(data: object) -> bool:
+    """True if `data` has the shape of `RecallResult.to_json` (every key, memories as a list
+    of objects with every key), which is all the renderers and `from_json` rely on."""
+    if not isinstance(data, Mapping) or not RESULT_KEYS <= data.keys():
+        return False
+    memories = data["memories"]
+    return isinstance(memories, list) and all(
+        isinstance(m, Mapping) and MEMORY_KEYS <= m.keys() for m in memories
+    )
+
+
+def recall_json(
     memory_dir: Path,
     query: str,
     *,
@@ -248,14 +321,21 @@ def recall(
     mark_surfaced: bool = True,
     limit: int | None = None,
     use_daemon: bool = True,
-) -> RecallResult:
-    """Recall for `query`: by the folder's daemon when one answers, else in this process.
+) -> dict[str, Any]:
+    """Recall for `query` as a `RecallResult.to_json` dict: by the folder's daemon when one
+    answers, else in this process.
 
     `project_root` is what named files are checked against (see
     `memdir.paths.verification_root`); `mark_surfaced` and `limit` as in `Recaller.recall`.
+    The CLI and the Claude Code hook render this dict as it is; `recall` makes records.
+
+    Raises:
+        ValueError: `limit` is below 1.
     """
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
     if use_daemon:
-        result = daemon_recall(
+        result = daemon_recall_json(
             memory_dir,
             query=query,
             session_id=session_id,
@@ -280,6 +360,58 @@ def recall(
         offline=offline,
         mark_surfaced=mark_surfaced,
         limit=limit,
+    ).to_json()
+
+
+def recall(
+    memory_dir: Path,
+    query: str,
+    *,
+    state_dir: Path | None = None,
+    session_id: str | None = None,
+    tools: Sequence[str] = (),
+    offline: bool = False,
+    project_root: Path | None = None,
+    mark_surfaced: bool = True,
+    limit: int | None = None,
+    use_daemon: bool = True,
+) -> RecallResult:
+    """`recall_json` as records: the library's `RecallResult`.
+
+    Raises:
+        ValueError: `limit` is below 1.
+    """
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    if use_daemon:
+        answer = daemon_recall(
+            memory_dir,
+            query=query,
+            session_id=session_id,
+            tools=tools,
+            offline=offline,
+            project_root=project_root,
+            state_dir=state_dir,
+            mark_surfaced=mark_surfaced,
+            limit=limit,
+        )
+        if answer is not None:
+            return answer
+    from ..recall.result import RecallResult
+
+    return RecallResult.from_json(
+        recall_json(
+            memory_dir,
+            query,
+            state_dir=state_dir,
+            session_id=session_id,
+            tools=tools,
+            offline=offline,
+            project_root=project_root,
+            mark_surfaced=mark_surfaced,
+            limit=limit,
+            use_daemon=False,
+        )
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+# Not `from typing import ...`: typing costs every hook's start-up a few milliseconds.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .doctor import Check, diagnose
     from .library_hook import AsyncMemoryHook, MemoryHook
     from .mcp_server import serve

@@ -7,7 +7,6 @@ very same result from it (a round trip loses nothing, which a test holds it to).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,17 +16,6 @@ from ..types import MemoryHeader, MemoryType
 
 if TYPE_CHECKING:
     from ..verify import Reference
-
-
-# An opening or closing tag such as </system-reminder>: a memory that holds one would end
-# the block it is shown in, and whatever follows would read as the user's own words.
-_TAG = re.compile(r"<(\s*/?\s*[A-Za-z][\w.:-]*)")
-
-
-def escape_wrappers(text: str) -> str:
-    """`text` with every tag-like ``<name`` / ``</name`` written as ``&lt;name``, so recalled
-    text can never close (or open) the wrapper it is injected in."""
-    return _TAG.sub(r"&lt;\1", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,37 +145,6 @@ class RecallResult:
 
     def render(self) -> str:
         """The block to put in an agent's context ("" when nothing was recalled)."""
-        if not self.memories:
-            return ""
-        parts = [
-            "Memories recalled for this request, from the agent's memory folder. They were "
-            "written in earlier sessions: treat them as notes, not as facts about the present."
-        ]
-        from ..store.secrets import redact  # here: its patterns cost start-up time
+        from .block import render_block
 
-        for m in self.memories:
-            h = m.header
-            name = escape_wrappers(redact(h.name)[0])
-            kind = h.type.value if h.type else "untyped"
-            age = {0: "today", 1: "yesterday"}.get(m.age_days, f"{m.age_days} days ago")
-            weak = "; a weaker match" if m.low_confidence else ""
-            if h.source == "team":
-                # A teammate's text: say whose, so it is weighed as their note, not ours.
-                who = f"shared by teammate {m.author}" if m.author else "shared by the team"
-                lines = [f"## {name} ({kind} memory {who}, changed {age}{weak}; file {h.path})"]
-            else:
-                lines = [f"## {name} ({kind} memory, saved {age}{weak}; file {h.path})"]
-            if m.freshness:
-                lines.append(f"Note: {m.freshness}")
-            if m.references:
-                from ..verify import render_note
-
-                note = render_note(m.references)
-                if note:
-                    lines.append(note)
-            lines.append("")
-            lines.append(escape_wrappers(m.content.rstrip()))
-            if m.truncated:
-                lines.append(f"[cut to fit; the whole memory is in {h.path}]")
-            parts.append("\n".join(lines))
-        return "\n\n".join(parts) + "\n"
+        return render_block(self.to_json())

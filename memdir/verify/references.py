@@ -197,17 +197,9 @@ class NoteLine:
 
 def note_lines(refs: Sequence[Reference]) -> list[NoteLine]:
     """What was checked: problems one per line, found ones summed up in a last line."""
-    lines = []
-    for ref in refs:
-        if ref.status == "missing":
-            lines.append(NoteLine(f"names `{ref.text}`: not found in the project", True))
-        elif ref.status == "moved":
-            lines.append(NoteLine(f"names `{ref.text}`: possibly moved to `{ref.hint}`", True))
-    found = [f"`{ref.text}`" for ref in refs if ref.status == "found"]
-    if found:
-        shown = ", ".join(found[:6]) + (f" and {len(found) - 6} more" if len(found) > 6 else "")
-        lines.append(NoteLine(f"names {shown}: found", False))
-    return lines
+    from .notes import note_texts
+
+    return [NoteLine(text, problem) for text, problem in note_texts(r.to_json() for r in refs)]
 
 
 def render_note(refs: Sequence[Reference]) -> str:

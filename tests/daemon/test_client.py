@@ -230,3 +230,40 @@ def test_the_client_module_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_the_answer_shape_check_knows_every_key_of_the_wire_format(memory_dir: Path) -> None:
+    from memdir.daemon.client import MEMORY_KEYS, RESULT_KEYS, is_recall_result
+
+    (memory_dir / "deploy.md").write_text(
+        "---\nname: Deploy\ndescription: staging deploy steps\ntype: project\n---\nmake it\n"
+    )
+    result = Recaller(MemoryDir(memory_dir)).recall("staging deploy steps", offline=True)
+    data = result.to_json()
+    assert set(data) == RESULT_KEYS
+    assert data["memories"] and set(data["memories"][0]) == MEMORY_KEYS
+    assert is_recall_result(data)
+    memory = dict(data["memories"][0])
+    del memory["content"]
+    for broken in (
+        None,
+        [],
+        {k: v for k, v in data.items() if k != "skipped"},
+        dict(data, memories={}),
+        dict(data, memories=["x"]),
+        dict(data, memories=[memory]),
+    ):
+        assert not is_recall_result(broken), broken
+
+
+def test_recall_json_and_recall_give_the_same_result(memory_dir: Path) -> None:
+    from memdir.daemon.client import recall_json
+
+    (memory_dir / "deploy.md").write_text(
+        "---\nname: Deploy\ndescription: staging deploy steps\ntype: project\n---\nmake it\n"
+    )
+    data = recall_json(memory_dir, "staging deploy steps", offline=True, mark_surfaced=False)
+    result = recall(memory_dir, "staging deploy steps", offline=True, mark_surfaced=False)
+    assert data["memories"] and RecallResult.from_json(data) == result
+    with pytest.raises(ValueError, match="at least 1"):
+        recall_json(memory_dir, "staging deploy steps", limit=0)

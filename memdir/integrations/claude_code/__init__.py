@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+# Not `from typing import ...`: typing costs every hook's start-up a few milliseconds.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .hooks import log_line, run_hook
+    from typing import Any
+
+    from .hooks import run_hook
     from .install import (
         Scope,
         SettingsChange,
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
         plan_uninstall,
         settings_path,
     )
+    from .prompt_hook import log_line, run_prompt_hook
 
 __all__ = [
     "Scope",
@@ -27,6 +30,7 @@ __all__ = [
     "plan_install",
     "plan_uninstall",
     "run_hook",
+    "run_prompt_hook",
     "settings_path",
 ]
 
@@ -47,8 +51,10 @@ _INSTALL = frozenset(
 def __getattr__(name: str) -> Any:
     # Each hook run is its own process: it loads the hook module, never the installer.
     module: Any
-    if name in ("log_line", "run_hook"):
+    if name == "run_hook":
         from . import hooks as module
+    elif name in ("log_line", "run_prompt_hook"):
+        from . import prompt_hook as module
     elif name in _INSTALL:
         from . import install as module
     else:

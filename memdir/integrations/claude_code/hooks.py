@@ -2,7 +2,8 @@
 
 - ``UserPromptSubmit``: recall for the prompt (through the daemon when one runs, else
   here) and return the memories as ``additionalContext``. Claude Code loads ``MEMORY.md``
-  itself, so only the recalled memories are injected.
+  itself, so only the recalled memories are injected. Its work is `prompt_hook`'s (kept
+  free of records for start-up time); here it gets the records the others use.
 - ``Stop``: queue extraction for the session transcript and return at once.
 - ``SessionEnd``: queue a last extraction, for turns whose Stop never fired (such as an
   interrupted reply).
@@ -14,8 +15,6 @@ would erase the prompt, so nothing here decides exit codes at all.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,8 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...errors import MemdirError
-from ...paths import claude_memory_dir, verification_root
-from ...paths import state_dir as default_state_dir
 from .hook_input import (
     HookInput,
     StopInput,
@@ -32,6 +29,15 @@ from .hook_input import (
     UserPromptSubmitInput,
     parse_hook_input,
 )
+from .prompt_hook import (
+    MAX_CONTEXT_CHARS,
+    hook_memory_dir,
+    log_error,
+    log_line,
+    prompt_context,
+    run_prompt_hook,
+)
+from .prompt_hook import fit_context as fit_text
 
 if TYPE_CHECKING:
     from ...store.folder import MemoryDir
@@ -39,11 +45,6 @@ if TYPE_CHECKING:
 # Imports of the store, the recaller and the extractor are deferred: when a daemon answers,
 # the hook needs none of them, and start-up time is most of a hook's cost.
 
-#: Claude Code keeps at most this many characters of a hook's additionalContext.
-MAX_CONTEXT_CHARS = 10_000
-LOG_NAME = "hooks.log"
-#: hooks.log is rotated to hooks.log.1 past this size, so it never grows without bound.
-LOG_MAX_BYTES = 512 * 1024
 #: The events `run_hook` handles, by the name used on the command line.
 EVENTS = ("user-prompt-submit", "stop", "session-end")
 
@@ -69,57 +70,19 @@ def fit_context(
 ) -> FittedContext:
     """Cut `rendered` (a `RecallResult.render()`) to `limit` characters at a memory boundary.
 
-    `names` are the memories' names in rendered order: each memory starts with a
-    ``## <name> (`` line. Whole memories are dropped from the end, with a note saying how
-    many; if even the first does not fit it is cut at a line boundary.
+    `names` are the memories' names in rendered order (see `prompt_hook.fit_context`).
     """
-    if len(rendered) <= limit:
-        return FittedContext(rendered, len(names), len(names))
-    starts: list[int] = []
-    position = 0
-    for name in names:
-        found = rendered.find(f"\n\n## {name} (", position)
-        if found < 0:
-            break
-        starts.append(found)
-        position = found + 1
-    for kept in range(len(starts) - 1, 0, -1):
-        dropped = len(names) - kept
-        note = (
-            f"\n\n({dropped} more recalled {'memory was' if dropped == 1 else 'memories were'} "
-            "left out to stay within the hook's size limit.)\n"
-        )
-        text = rendered[: starts[kept]] + note
-        if len(text) <= limit:
-            return FittedContext(text, kept, len(names))
-    marker = "\n[cut to fit the hook's size limit; the file path above has the whole memory]\n"
-    head = rendered[: limit - len(marker)]
-    head = head[: head.rfind("\n")] if "\n" in head else head
-    return FittedContext(head + marker, 1 if names else 0, len(names))
-
-
-def hook_output(context: str) -> dict[str, Any]:
-    """The JSON a ``UserPromptSubmit`` hook prints to add `context`."""
-    return {
-        "hookSpecificOutput": {
-            "hookEventName": "UserPromptSubmit",
-            "additionalContext": context,
-        }
-    }
+    return FittedContext(*fit_text(rendered, names, limit=limit))
 
 
 def memory_dir_for(
     data: HookInput, *, explicit: Path | None = None, env: Mapping[str, str] | None = None
 ) -> MemoryDir:
-    """The memory folder for a hook: `explicit` (``--dir``), else Claude Code's for ``cwd``.
-
-    Why not the process's directory: the hook input's ``cwd`` is the session's, which is
-    what Claude Code keys its memory folder on, even if the hook was started elsewhere.
-    """
+    """The memory folder for a hook: `explicit` (``--dir``), else Claude Code's for ``cwd``
+    (see `prompt_hook.hook_memory_dir`)."""
     from ...store.folder import MemoryDir
 
-    path = explicit if explicit is not None else claude_memory_dir(data.cwd, env)
-    return MemoryDir(path)
+    return MemoryDir(hook_memory_dir(data.cwd, explicit, env))
 
 
 def user_prompt_submit(
@@ -130,39 +93,17 @@ def user_prompt_submit(
     offline: bool = False,
 ) -> dict[str, Any] | Skipped | None:
     """Recall for the prompt: the hook output, None when nothing was recalled, or `Skipped`
-    (a task notification, or no memory folder yet)."""
-    if data.is_task_notification:
-        return Skipped("a <task-notification> prompt: nothing to recall for")
-    # One-word prompts are left to recall itself, which answers them with nothing.
-    if not store.exists():
-        return Skipped(f"{store.path}: the memory folder does not exist yet")
-    from ...daemon.client import recall
-
-    result = recall(
-        store.path,
+    (a task notification, or no memory folder yet). See `prompt_hook.prompt_context`."""
+    outcome = prompt_context(
         data.prompt,
-        state_dir=store.state_path,
         session_id=data.session_id,
-        offline=offline,
-        project_root=verification_root(data.cwd),
-        mark_surfaced=False,  # marked below, for what fits in the context only
+        cwd=data.cwd,
+        memory_dir=store.path,
+        state_dir=store.state_path,
         use_daemon=use_daemon,
+        offline=offline,
     )
-    rendered = result.render()
-    if not result.memories or not rendered.strip():
-        return None
-    fitted = fit_context(rendered, [m.header.name for m in result.memories])
-    # Only what Claude Code will actually see counts as surfaced for the session.
-    from ...recall.session import SessionStore
-
-    SessionStore(store.state_path).mark(
-        data.session_id,
-        [
-            (str(m.header.path), len(m.content.encode("utf-8")))
-            for m in result.memories[: fitted.kept]
-        ],
-    )
-    return hook_output(fitted.text)
+    return Skipped(outcome) if isinstance(outcome, str) else outcome
 
 
 def stop(data: StopInput, *, store: MemoryDir) -> Skipped | None:
@@ -235,19 +176,6 @@ def _maybe_team_sync(store: MemoryDir) -> None:
         log_line("stop", f"team sync could not start: {exc}")
 
 
-def log_line(event: str, message: str, *, env: Mapping[str, str] | None = None) -> None:
-    """Append one line to ``<state>/hooks.log`` (best effort: logging never fails a hook)."""
-    with contextlib.suppress(Exception):
-        path = default_state_dir(env) / LOG_NAME
-        with contextlib.suppress(OSError):
-            if path.stat().st_size > LOG_MAX_BYTES:
-                os.replace(path, path.with_name(LOG_NAME + ".1"))
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-        flat = " ".join(message.split())
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(f"{stamp} pid={os.getpid()} {event}: {flat}\n")
-
-
 def _dispatch(event: str, data: HookInput, store: MemoryDir) -> dict[str, Any] | Skipped | None:
     if event == "user-prompt-submit":
         if not isinstance(data, UserPromptSubmitInput):
@@ -274,6 +202,8 @@ def run_hook(
     Never raises: garbage input, a missing folder, a dead model or a bug all end as
     None and a line in ``hooks.log``.
     """
+    if event == "user-prompt-submit":
+        return run_prompt_hook(stdin, memory_dir=memory_dir, env=env)
     started = time.monotonic()
     try:
         data = parse_hook_input(stdin)
@@ -286,11 +216,5 @@ def run_hook(
     except MemdirError as exc:
         log_line(event, f"failed: {exc}", env=env)
     except Exception as exc:
-        # Trigger: anything unexpected, bugs included. Why: the hook runs inside the user's
-        # prompt, and a traceback there helps no one. Outcome: no output, the traceback
-        # in hooks.log where `memory` users and bug reports can find it.
-        import traceback
-
-        where = "".join(traceback.format_exception(exc)[-3:])
-        log_line(event, f"error after {time.monotonic() - started:.3f}s: {where}", env=env)
+        log_error(event, exc, started, env=env)
     return None
