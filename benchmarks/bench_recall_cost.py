@@ -37,13 +37,17 @@ WORDS = (
     "restore schema index vacuum replica failover secret rotation audit export import report"
 ).split()
 TYPES = ("user", "feedback", "project", "reference")
-QUERIES = (
+#: Queries whose words are in hundreds of memories: nothing clears the bar, nothing is read.
+BROAD = (
     "why did the webhook retry storm take down billing",
     "who owns the postgres failover runbook",
     "can we deploy during the december freeze",
     "where is the latency dashboard for the ledger",
     "how should refunds be rounded in the invoice currency",
 )
+#: Memories a query names (by its number, as a person names a note), so recall returns
+#: and renders something, as it does on most prompts of a real session.
+NAMED = (7, 42, 99, 150, 180)
 FLOOR = (
     "import os, sys\n"
     "for e in os.scandir(sys.argv[1]):\n"
@@ -52,11 +56,15 @@ FLOOR = (
 )
 
 
-def make_store(folder: Path, n: int, seed: int = 7) -> None:
+def make_store(folder: Path, n: int, seed: int = 7) -> list[str]:
+    """Write `n` memories; the queries to time: the broad ones and one per named memory."""
     rng = random.Random(seed)
     now = time.time()
+    queries = list(BROAD)
     for i in range(n):
         words = rng.sample(WORDS, 8)
+        if i in NAMED:
+            queries.append(f"what did note {i} say about {words[0]} and {words[3]}")
         body = "\n".join(" ".join(rng.sample(WORDS, 12)) for _ in range(6))
         text = (
             f"---\nname: note {i} {words[0]}\ndescription: {' '.join(words)}\n"
@@ -67,6 +75,9 @@ def make_store(folder: Path, n: int, seed: int = 7) -> None:
         path.write_text(text)
         mtime = now - rng.randint(0, 400) * 86400
         os.utime(path, (mtime, mtime))
+    # Interleaved, so that any run of the medians has both kinds.
+    named = queries[len(BROAD) :]
+    return [q for pair in zip(BROAD, named, strict=True) for q in pair]
 
 
 def timed(cmd: list[str], *, env: dict[str, str], cwd: str, stdin: str | None = None) -> float:
@@ -126,7 +137,7 @@ def run_daemon(version: Version, folder: Path, env: dict[str, str]) -> subproces
 
 
 def bench(
-    version: Version, folder: Path, tmp: Path, runs: int, cold_runs: int
+    version: Version, folder: Path, tmp: Path, runs: int, cold_runs: int, queries: list[str]
 ) -> dict[str, list[float]]:
     state = tmp / f"state-{version.name}"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE",)}
@@ -139,20 +150,20 @@ def bench(
         k: [] for k in ("recall cold", "recall warm", "hook cold", "hook warm", "hook, daemon")
     }
     for i in range(cold_runs):
-        q = QUERIES[i % len(QUERIES)]
+        q = queries[i % len(queries)]
         shutil.rmtree(state, ignore_errors=True)
         out["recall cold"].append(timed([*recall, q], env=env, cwd=cwd))
         shutil.rmtree(state, ignore_errors=True)
         out["hook cold"].append(timed(hook, env=env, cwd=cwd, stdin=hook_input(folder, cwd, q)))
-    timed([*recall, QUERIES[0]], env=env, cwd=cwd)  # fill the caches
+    timed([*recall, queries[0]], env=env, cwd=cwd)  # fill the caches
     for i in range(runs):
-        q = QUERIES[i % len(QUERIES)]
+        q = queries[i % len(queries)]
         out["recall warm"].append(timed([*recall, q], env=env, cwd=cwd))
         out["hook warm"].append(timed(hook, env=env, cwd=cwd, stdin=hook_input(folder, cwd, q)))
     daemon = run_daemon(version, folder, env)
     try:
         for i in range(runs):
-            q = QUERIES[i % len(QUERIES)]
+            q = queries[i % len(queries)]
             out["hook, daemon"].append(
                 timed(hook, env=env, cwd=cwd, stdin=hook_input(folder, cwd, q))
             )
@@ -178,7 +189,7 @@ def main() -> None:
             tmp = Path(name)
             folder = tmp / "memories"
             folder.mkdir()
-            make_store(folder, n)
+            queries = make_store(folder, n)
             floor_cmd = [str(versions[0].python), "-c", FLOOR, str(folder)]
             env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
             timed(floor_cmd, env=env, cwd=name)
@@ -187,7 +198,9 @@ def main() -> None:
             print(f"\n{n:,} memories: floor {f_med * 1e3:.1f} / {f_p95 * 1e3:.1f}")
             cold_runs = args.cold_runs if n < 10_000 else max(3, args.cold_runs // 2)
             for version in versions:
-                for what, values in bench(version, folder, tmp, args.runs, cold_runs).items():
+                for what, values in bench(
+                    version, folder, tmp, args.runs, cold_runs, queries
+                ).items():
                     med, p95 = stats(values)
                     print(
                         f"  {version.name:<7}{what:<14}{med * 1e3:8.1f} / {p95 * 1e3:7.1f}"

@@ -16,10 +16,14 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from .errors import LockTimeoutError, StoreIOError
 from .fsio import atomic_write, file_lock
+
+# Not `from typing import ...`: every recall tallies, and typing costs its start-up.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 STATS_FILE = "stats.json"
 PENDING_FILE = "stats.pending"

@@ -30,10 +30,12 @@ from typing import Any
 from ..errors import MemoryNotFoundError, StoreIOError
 from ..fsio import stale_temp_files
 from ..store import index as index_mod
+from ..store.filetext import read_memory_text
 from ..store.folder import MemoryDir
+from ..store.freshness import parse_updated
 from ..store.indexsync import SyncResult, stale_lines
-from ..store.memoryfile import HEADER_LINES, parse_updated, text_field
-from ..store.scan import INDEX_NAME, iter_markdown, link_problem, parse_header, read_memory_text
+from ..store.memoryfile import HEADER_LINES, text_field
+from ..store.scan import INDEX_NAME, iter_markdown, link_problem, parse_header
 from ..store.validate import check_secrets, check_text
 from ..team.screen import CONFLICT_COPY, is_conflict_copy
 from ..types import MemoryHeader, MemoryType

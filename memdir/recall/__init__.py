@@ -7,8 +7,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .bodies import read_capped
     from .prefetcher import Prefetch, prefetch
-    from .recaller import DEFAULT_BUDGET_S, Recaller, read_capped
+    from .recaller import DEFAULT_BUDGET_S, Recaller
     from .result import RecalledMemory, RecallResult
     from .textsearch import SearchHit, search
 
@@ -27,7 +28,7 @@ __all__ = [
 _MODULES = {
     "DEFAULT_BUDGET_S": "recaller",
     "Recaller": "recaller",
-    "read_capped": "recaller",
+    "read_capped": "bodies",
     "RecallResult": "result",
     "RecalledMemory": "result",
     "Prefetch": "prefetcher",
@@ -44,6 +45,8 @@ def __getattr__(name: str) -> Any:
     where = _MODULES.get(name)
     if where == "recaller":
         from . import recaller as module
+    elif where == "bodies":
+        from . import bodies as module
     elif where == "result":
         from . import result as module
     elif where == "prefetcher":

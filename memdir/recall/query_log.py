@@ -14,23 +14,16 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..fsio import atomic_write
 from ..paths import folder_key
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .logged_query import LoggedQuery
 
 MAX_BYTES = 128 * 1024
 KEEP = 300
-
-
-@dataclass(frozen=True, slots=True)
-class LoggedQuery:
-    """One recall: when, what was asked, which files it chose."""
-
-    at: float
-    query: str
-    files: tuple[str, ...]
 
 
 def log_path(state: Path, folder: Path) -> Path:
@@ -52,12 +45,16 @@ def append_query(state: Path, folder: Path, query: str, files: Sequence[str]) ->
         finally:
             os.close(fd)
         if size > MAX_BYTES:
+            from ..fsio import atomic_write
+
             lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
             atomic_write(path, "\n".join(lines[-KEEP:]) + "\n", mode=0o600, durable=False)
 
 
 def read_queries(state: Path, folder: Path) -> list[LoggedQuery]:
     """The logged recalls, oldest first; unreadable lines skipped."""
+    from .logged_query import LoggedQuery  # a record: kept off the recall path
+
     try:
         lines = log_path(state, folder).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:

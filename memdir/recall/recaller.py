@@ -18,6 +18,7 @@ from ..stats import Stats
 from ..store.folder import MemoryDir
 from ..store.freshness import age_days, freshness_note
 from ..types import MemoryHeader
+from .bodies import read_capped
 from .offline import OfflineSelector
 from .query_log import append_query
 from .result import RecalledMemory, RecallResult
@@ -28,50 +29,12 @@ if TYPE_CHECKING:
     from ..model.boundary import MessageCreator
     from ..verify import Reference
 
-MAX_LINES = 200
 MAX_SELECTED = 5
-MAX_BYTES = 4096
 #: End-to-end time budget for a recall that asks the model.
 DEFAULT_BUDGET_S = 3.0
 
 #: verify_many(bodies) -> one tuple of references per body (see memdir.verify.project).
 Verifier = Callable[[Sequence[str]], "list[tuple[Reference, ...]]"]
-
-
-def read_capped(
-    path: Path, *, max_lines: int = MAX_LINES, max_bytes: int = MAX_BYTES
-) -> tuple[str, bool]:
-    """A memory's body, cut at a line boundary to the line and byte caps, credentials
-    replaced by a marker (`memdir.store.secrets.redact`).
-
-    Read without following a link or opening a FIFO (`read_memory_text`): a link planted
-    in the folder must not put another file's content into an agent's context.
-
-    Raises:
-        OSError: the file is gone or cannot be read as a memory.
-    """
-    from ..store.memoryfile import body_of
-    from ..store.scan import read_memory_text
-    from ..store.secrets import redact
-
-    limit = max_bytes * 4 + 4096
-    text, reason = read_memory_text(path, limit=limit + 1)
-    if text is None:
-        raise OSError(reason)
-    more = len(text.encode("utf-8")) > limit
-    body, _count = redact(body_of(text))
-    lines = body.split("\n")
-    kept: list[str] = []
-    used = 0
-    truncated = more
-    for i, line in enumerate(lines):
-        size = len(line.encode("utf-8")) + 1
-        if i >= max_lines or used + size > max_bytes:
-            truncated = True
-            break
-        kept.append(line)
-        used += size
-    return "\n".join(kept).rstrip("\n"), truncated
 
 
 class Recaller:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..store.filetext import read_memory_text
 from ..store.folder import MemoryDir
 from ..store.freshness import age_days
 from ..store.memoryfile import split_frontmatter
-from ..store.scan import read_memory_text
 from ..types import MemoryHeader, MemoryType
 from .tokenize import Tokenizer, detect_language
 

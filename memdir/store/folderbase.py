@@ -22,6 +22,7 @@ from ..fsio import (
 from ..paths import claude_memory_dir, folder_key, state_dir
 from ..types import Memory, MemoryHeader, MemoryType, ScanReport
 from .content import check_name, slugify
+from .filetext import read_memory_text
 from .freshness import age_days
 from .memoryfile import raw_type_text, split_frontmatter, text_field, updated_field, validate_fields
 from .scan import (
@@ -30,7 +31,6 @@ from .scan import (
     drop_shadowed,
     parse_header,
     read_head,
-    read_memory_text,
     scan,
 )
 

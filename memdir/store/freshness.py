@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from .memoryfile import parse_updated
-
 #: Memories this many days old or younger get no note (the design's "age > 1 day").
 FRESH_DAYS = 1
 
@@ -29,6 +27,36 @@ def age_days(mtime: float, updated: object = None, *, today: date | None = None)
         except (OverflowError, OSError, ValueError):
             return 0
     return max(0, (today - written).days)
+
+
+def parse_updated(value: object) -> date | None:
+    """The calendar date an ``updated:`` value names, or None when absent or unreadable.
+
+    The one reader of ``updated:``. PyYAML hands back a `date` for ``2026-03-05``, a
+    `datetime` for a full timestamp, and text for anything else (quoted values, impossible
+    dates, ``2026-03-05 (reviewed)``). A timestamp counts as the date written in its own
+    timezone: ``2026-03-05T23:30:00-09:00`` is March 5th, the day its writer meant, on
+    every machine (converting it to local time would make it the 6th in Europe).
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        pass
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
 
 
 def freshness_note(age: int) -> str:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidMemoryError
 from ..types import MemoryType
+from .filetext import frontmatter_end
+from .freshness import parse_updated
 from .yamlblock import YamlBlockError, describe, load_block
 
 #: Lines of a file a scan reads: the frontmatter must close within them.
@@ -81,20 +83,6 @@ def _flat_meta(lines: list[str], *, lenient: bool) -> dict[str, Any] | None:
     return meta
 
 
-def body_of(text: str) -> str:
-    """The body of a memory file, without reading its frontmatter (as `split_frontmatter`
-    would give it): recall shows bodies only, and YAML costs milliseconds to import."""
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
-        return text
-    end = _closing_line(lines, len(lines))
-    return text if end is None else "\n".join(lines[end + 1 :]).lstrip("\n")
-
-
-def _closing_line(lines: list[str], limit: int) -> int | None:
-    return next((i for i in range(1, limit) if lines[i].rstrip() in ("---", "...")), None)
-
-
 def split_frontmatter(text: str, *, max_lines: int | None = None) -> ParsedHead:
     """Split `text` into frontmatter and body.
 
@@ -105,7 +93,7 @@ def split_frontmatter(text: str, *, max_lines: int | None = None) -> ParsedHead:
     if not lines or lines[0].strip() != "---":
         return ParsedHead({}, text, None)
     limit = len(lines) if max_lines is None else min(len(lines), max_lines)
-    end = _closing_line(lines, limit)
+    end = frontmatter_end(lines, limit)
     if end is None:
         return ParsedHead({}, text, f"frontmatter does not close within {limit} lines")
     block = lines[1:end]
@@ -168,36 +156,6 @@ def field_problem(meta: Mapping[str, Any], key: str) -> str | None:
     if not value.strip():
         return "is empty"
     return None
-
-
-def parse_updated(value: object) -> date | None:
-    """The calendar date an ``updated:`` value names, or None when absent or unreadable.
-
-    The one reader of ``updated:``. PyYAML hands back a `date` for ``2026-03-05``, a
-    `datetime` for a full timestamp, and text for anything else (quoted values, impossible
-    dates, ``2026-03-05 (reviewed)``). A timestamp counts as the date written in its own
-    timezone: ``2026-03-05T23:30:00-09:00`` is March 5th, the day its writer meant, on
-    every machine (converting it to local time would make it the 6th in Europe).
-    """
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text).date()
-    except ValueError:
-        pass
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None
 
 
 def updated_field(meta: Mapping[str, Any]) -> date | None:

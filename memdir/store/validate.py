@@ -19,16 +19,16 @@ from typing import Any, Literal
 
 from ..errors import InvalidMemoryError, SecretDetectedError
 from ..types import MemoryType
+from .filetext import MAX_FILE_BYTES, read_memory_text
+from .freshness import parse_updated
 from .memoryfile import (
     HEADER_LINES,
     MAX_DESCRIPTION,
     ParsedHead,
     field_problem,
-    parse_updated,
     split_frontmatter,
     validate_fields,
 )
-from .scan import MAX_FILE_BYTES, read_memory_text
 from .yamlblock import describe
 
 Severity = Literal["error", "warning"]

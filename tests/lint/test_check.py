@@ -299,9 +299,9 @@ def test_unreadable_files_are_errors(tmp_path: Path, content: bytes, reason: str
 
 
 def test_huge_file_is_skipped_as_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import memdir.store.scan as scan_mod
+    import memdir.store.filetext as filetext
 
-    monkeypatch.setattr(scan_mod, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(filetext, "MAX_FILE_BYTES", 100)
     report = lint_case(tmp_path, {"big.md": memory(body="x" * 200 + "\n" + WHY_HOW)})
     assert [p.rule for p in report.problems if p.file == "big.md"] == ["file-unreadable"]
 

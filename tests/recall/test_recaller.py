@@ -12,8 +12,9 @@ import anthropic  # noqa: F401 - pay the SDK import here, not inside a timed bud
 import pytest
 
 from memdir.model import ModelBoundary, ModelConfig
+from memdir.recall.bodies import MAX_BYTES, read_capped
 from memdir.recall.model_selector import MAX_TOKENS, SCHEMA
-from memdir.recall.recaller import MAX_BYTES, Recaller, read_capped
+from memdir.recall.recaller import Recaller
 from memdir.stats import Stats
 from memdir.store.folder import MemoryDir
 from memdir.store.memoryfile import set_updated

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from memdir.store.freshness import age_days, freshness_note
-from memdir.store.memoryfile import parse_updated
+from memdir.store.freshness import age_days, freshness_note, parse_updated
 
 TODAY = date(2026, 3, 20)
 

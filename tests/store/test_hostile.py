@@ -97,7 +97,8 @@ def test_3_update_after_delete_does_not_resurrect(memory_dir: Path) -> None:
 
 # 4. Recall follows symlinks out of the folder.
 def test_4_a_link_out_of_the_folder_is_never_read(memory_dir: Path, tmp_path: Path) -> None:
-    from memdir.recall.recaller import Recaller, read_capped
+    from memdir.recall.bodies import read_capped
+    from memdir.recall.recaller import Recaller
 
     secret = tmp_path / "credentials"
     secret.write_text(GOOD.format(name="aws") + "OUTSIDE-CONTENT\n")

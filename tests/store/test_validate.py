@@ -58,7 +58,7 @@ def test_a_good_file_passes_everywhere(tmp_path: Path) -> None:
 
 
 def test_add_refuses_what_list_would_skip(tmp_path: Path) -> None:
-    from memdir.store.scan import MAX_FILE_BYTES
+    from memdir.store.filetext import MAX_FILE_BYTES
 
     store = MemoryDir(tmp_path / "mem")
     with pytest.raises(InvalidMemoryError, match="over the") as info:
