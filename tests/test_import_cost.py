@@ -32,6 +32,8 @@ NOT_WITH_A_DAEMON = NEVER | {
     "inspect",
     "typing",
     "tempfile",
+    "socket",  # the client talks through `_socket`, without the module's extras
+    "hashlib",
     "memdir.store.folder",
     "memdir.store.scan",
     "memdir.recall.recaller",
