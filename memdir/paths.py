@@ -288,11 +288,12 @@ FOLDER_KEY_DIGITS = 16
 def folder_key(memory_dir: Path) -> str:
     """A short stable key for a memory folder, used to name its state files."""
     resolved = str(Path(os.path.abspath(memory_dir)))
-    digest = _sha256_hex(resolved.encode("utf-8"))[:FOLDER_KEY_DIGITS]
+    digest = sha256_hex(resolved.encode("utf-8"))[:FOLDER_KEY_DIGITS]
     return f"{folder_key_prefix(memory_dir)}{digest}"
 
 
-def _sha256_hex(data: bytes) -> str:
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of `data` in hex, as `hashlib` gives it, without importing `hashlib`."""
     # Trigger: every recall and hook names its caches by this key. Why: `hashlib` loads
     # OpenSSL, a few milliseconds of a hook's start-up; the builtin SHA-256 module gives
     # the same digest. Outcome: hashlib only where that module is missing.

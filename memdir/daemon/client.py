@@ -26,7 +26,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ..paths import FOLDER_KEY_DIGITS, folder_key, folder_key_prefix
+from ..paths import FOLDER_KEY_DIGITS, folder_key, folder_key_prefix, sha256_hex
 from ..paths import state_dir as default_state_dir
 
 # Not `from typing import ...`: typing costs every hook's start-up a few milliseconds.
@@ -91,10 +91,8 @@ def socket_path(memory_dir: Path, *, state_dir: Path | None = None) -> Path:
     path = daemon_dir(state) / f"{key}.sock"
     if len(os.fsencode(path)) <= _MAX_SOCKET_PATH:
         return path
-    import hashlib
-
     seed = f"{os.path.abspath(state)}\0{key}".encode()
-    digest = hashlib.sha256(seed).hexdigest()[:24]
+    digest = sha256_hex(seed)[:24]
     # The folder's name starts the file name, so `live_socket` can rule it out unhashed.
     return short_socket_dir() / f"{folder_key_prefix(memory_dir)[:_SHORT_PREFIX]}{digest}.sock"
 

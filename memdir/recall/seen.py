@@ -27,9 +27,9 @@ def session_file(state_dir: Path, session_id: str) -> Path:
     folder = state_dir / "sessions"
     if _SAFE_ID.match(session_id) and session_id not in (".", ".."):
         return folder / f"{session_id}.json"
-    import hashlib  # only for ids that cannot be a file name as they are
+    from ..paths import sha256_hex  # only for ids that cannot be a file name as they are
 
-    return folder / f"{hashlib.sha256(session_id.encode('utf-8')).hexdigest()[:32]}.json"
+    return folder / f"{sha256_hex(session_id.encode('utf-8'))[:32]}.json"
 
 
 def _read(path: Path) -> tuple[frozenset[str], int]:
