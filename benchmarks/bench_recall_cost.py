@@ -9,7 +9,9 @@ Every figure is the wall time of a new process, as Claude Code pays it on every 
 
 each warm (memdir's caches filled by an earlier run) and cold (state folder emptied
 before every run), at 200 / 2,000 / 10,000 memories. With ``--before EXE`` the same
-commands run with another checkout's `memory` (its own venv) in the same run.
+commands run with another checkout's `memory` (its own venv) in the same run. Runs of
+the floor and of every version are interleaved, so that a busy moment of a shared
+machine weighs on all of them alike; the ratio is to the median of all floor runs.
 
     python benchmarks/bench_recall_cost.py [--sizes 200,2000,10000] [--runs 11]
         [--before /path/to/other/.venv/bin/memory]
@@ -18,6 +20,7 @@ commands run with another checkout's `memory` (its own venv) in the same run.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -28,6 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 WORDS = (
@@ -136,41 +140,72 @@ def run_daemon(version: Version, folder: Path, env: dict[str, str]) -> subproces
     raise RuntimeError("the daemon did not start")
 
 
+class Runner:
+    """One version's commands over one folder, with its own state folder."""
+
+    def __init__(self, version: Version, folder: Path, tmp: Path) -> None:
+        self.version = version
+        self.folder = folder
+        self.state = tmp / f"state-{version.name}"
+        self.cwd = str(tmp)  # outside any repository: nothing to verify, as for notes
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE",)}
+        env.update(MEMDIR_STATE_DIR=str(self.state), MEMDIR_OFFLINE="1", MEMDIR_DIR=str(folder))
+        env.pop("ANTHROPIC_API_KEY", None)
+        self.env = env
+
+    def recall(self, query: str) -> float:
+        cmd = [str(self.version.exe), "recall", "--offline", query]
+        return timed(cmd, env=self.env, cwd=self.cwd)
+
+    def hook(self, query: str) -> float:
+        cmd = [str(self.version.exe), "hook", "claude-code", "user-prompt-submit"]
+        return timed(
+            cmd, env=self.env, cwd=self.cwd, stdin=hook_input(self.folder, self.cwd, query)
+        )
+
+    def forget(self) -> None:
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+KINDS = ("recall cold", "recall warm", "hook cold", "hook warm", "hook, daemon")
+
+
 def bench(
-    version: Version, folder: Path, tmp: Path, runs: int, cold_runs: int, queries: list[str]
-) -> dict[str, list[float]]:
-    state = tmp / f"state-{version.name}"
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE",)}
-    env.update(MEMDIR_STATE_DIR=str(state), MEMDIR_OFFLINE="1", MEMDIR_DIR=str(folder))
-    env.pop("ANTHROPIC_API_KEY", None)
-    cwd = str(tmp)  # outside any repository: nothing to verify, as for a store of notes
-    recall = [str(version.exe), "recall", "--offline"]
-    hook = [str(version.exe), "hook", "claude-code", "user-prompt-submit"]
-    out: dict[str, list[float]] = {
-        k: [] for k in ("recall cold", "recall warm", "hook cold", "hook warm", "hook, daemon")
-    }
+    runners: list[Runner], floor: Callable[[], float], runs: int, cold_runs: int, queries: list[str]
+) -> tuple[list[float], dict[str, dict[str, list[float]]]]:
+    """Every kind of run for every version, interleaved with runs of the floor, so that a
+    busy moment of the machine weighs on all of them alike: (floor times, times)."""
+    floors: list[float] = []
+    out = {r.version.name: {k: [] for k in KINDS} for r in runners}
     for i in range(cold_runs):
         q = queries[i % len(queries)]
-        shutil.rmtree(state, ignore_errors=True)
-        out["recall cold"].append(timed([*recall, q], env=env, cwd=cwd))
-        shutil.rmtree(state, ignore_errors=True)
-        out["hook cold"].append(timed(hook, env=env, cwd=cwd, stdin=hook_input(folder, cwd, q)))
-    timed([*recall, queries[0]], env=env, cwd=cwd)  # fill the caches
+        floors.append(floor())
+        for r in runners:
+            r.forget()
+            out[r.version.name]["recall cold"].append(r.recall(q))
+            r.forget()
+            out[r.version.name]["hook cold"].append(r.hook(q))
+    for r in runners:
+        r.recall(queries[0])  # fill the caches
     for i in range(runs):
         q = queries[i % len(queries)]
-        out["recall warm"].append(timed([*recall, q], env=env, cwd=cwd))
-        out["hook warm"].append(timed(hook, env=env, cwd=cwd, stdin=hook_input(folder, cwd, q)))
-    daemon = run_daemon(version, folder, env)
-    try:
-        for i in range(runs):
-            q = queries[i % len(queries)]
-            out["hook, daemon"].append(
-                timed(hook, env=env, cwd=cwd, stdin=hook_input(folder, cwd, q))
-            )
-    finally:
-        daemon.terminate()
-        daemon.wait(30)
-    return out
+        floors.append(floor())
+        for r in runners:
+            out[r.version.name]["recall warm"].append(r.recall(q))
+            out[r.version.name]["hook warm"].append(r.hook(q))
+    for r in runners:
+        # One daemon at a time: two would both keep the folder's index.
+        daemon = run_daemon(r.version, r.folder, r.env)
+        try:
+            for q in queries[:2]:
+                r.hook(q)  # its first answers fill its caches: not what is measured
+            for i in range(runs):
+                floors.append(floor())
+                out[r.version.name]["hook, daemon"].append(r.hook(queries[i % len(queries)]))
+        finally:
+            daemon.terminate()
+            daemon.wait(30)
+    return floors, out
 
 
 def main() -> None:
@@ -193,14 +228,18 @@ def main() -> None:
             floor_cmd = [str(versions[0].python), "-c", FLOOR, str(folder)]
             env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
             timed(floor_cmd, env=env, cwd=name)
-            floor = [timed(floor_cmd, env=env, cwd=name) for _ in range(args.runs)]
-            f_med, f_p95 = stats(floor)
-            print(f"\n{n:,} memories: floor {f_med * 1e3:.1f} / {f_p95 * 1e3:.1f}")
             cold_runs = args.cold_runs if n < 10_000 else max(3, args.cold_runs // 2)
+            floors, out = bench(
+                [Runner(v, folder, tmp) for v in versions],
+                functools.partial(timed, floor_cmd, env=env, cwd=name),
+                args.runs,
+                cold_runs,
+                queries,
+            )
+            f_med, f_p95 = stats(floors)
+            print(f"\n{n:,} memories: floor {f_med * 1e3:.1f} / {f_p95 * 1e3:.1f}")
             for version in versions:
-                for what, values in bench(
-                    version, folder, tmp, args.runs, cold_runs, queries
-                ).items():
+                for what, values in out[version.name].items():
                     med, p95 = stats(values)
                     print(
                         f"  {version.name:<7}{what:<14}{med * 1e3:8.1f} / {p95 * 1e3:7.1f}"

@@ -6,6 +6,7 @@ Memory folder resolution, first match wins: an explicit path (``--dir``), then
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -13,6 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import ConfigurationError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Claude Code cuts sanitized names longer than this and appends a build-specific hash.
 MAX_SANITIZED_LENGTH = 200
@@ -294,17 +299,24 @@ def folder_key(memory_dir: Path) -> str:
 
 def sha256_hex(data: bytes) -> str:
     """The SHA-256 of `data` in hex, as `hashlib` gives it, without importing `hashlib`."""
-    # Trigger: every recall and hook names its caches by this key. Why: `hashlib` loads
-    # OpenSSL, a few milliseconds of a hook's start-up; the builtin SHA-256 module gives
-    # the same digest. Outcome: hashlib only where that module is missing.
+    return str(_sha256_type()(data).hexdigest())
+
+
+@functools.cache
+def _sha256_type() -> Any:
+    # Trigger: every recall and hook names its caches by folder keys. Why: `hashlib`
+    # loads OpenSSL, a few milliseconds of a hook's start-up, and the builtin SHA-256
+    # module gives the same digest; a failed import (``_sha2`` on 3.11) searches the
+    # whole path again on every try, so the answer is kept. Outcome: one lookup per
+    # process, hashlib only where the builtin module is missing.
     try:
-        from _sha2 import sha256  # type: ignore[import-not-found]  # Python 3.12+
+        if sys.version_info >= (3, 12):
+            from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
+        else:
+            from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
-        try:
-            from _sha256 import sha256  # type: ignore[import-not-found]  # 3.11
-        except ImportError:
-            from hashlib import sha256
-    return str(sha256(data).hexdigest())
+        from hashlib import sha256
+    return sha256
 
 
 def folder_key_prefix(memory_dir: Path) -> str:

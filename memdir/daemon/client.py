@@ -1,13 +1,14 @@
 """The one place that decides "ask the daemon if one runs, else do it here".
 
-`recall` and `queue_extraction` are what the CLI, the Claude Code hooks, the library hook
-and the extraction queue call: each asks a running `memory watch` daemon over its local
-socket, and does the work in this process (importing recall or extract only then) when
-none answers in time. Both ways give the same answer.
+`recall_json` (the CLI and the Claude Code hook: the result's JSON form, rendered as
+it comes), `recall` (the library's records) and `queue_extraction` each ask a running
+`memory watch` daemon over its local socket, and do the work in this process (importing
+recall or extract only then) when none answers in time. Both ways give the same answer.
 
 This module is on the hook's fast path, so it imports only the standard library (and
-`memdir.paths`, which does too), and not even ``socket`` or ``hashlib`` unless a socket
-file that may be the folder's daemon exists.
+`memdir.paths`, which does too): never ``socket`` or ``hashlib`` (the C core `_socket`
+and the builtin SHA-256 do), and `_socket` only when a socket file that may be the
+folder's daemon exists.
 
 Protocol: the client sends one JSON object on one line; the daemon answers with one
 JSON object on one line and closes the connection. Requests are ``{"op": "ping"}``,

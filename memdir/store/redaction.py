@@ -1,6 +1,6 @@
 """Credentials taken out of text shown to an agent, with a one-pattern test first.
 
-`memdir.store.secrets` compiles some twenty detectors (and defines its records) at
+`memdir.store.secretshapes` compiles some twenty detectors (and defines its records) at
 import: several milliseconds of every recall and hook. Almost every memory name, and
 many bodies, hold nothing any detector could match, and one cheap pattern can prove
 that. `redact` here loads the detectors only when that pattern finds something.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-# Trigger: every detector in `secrets._DETECTORS`. Why: each needs one of these to match
+# Trigger: every detector in `secretshapes.DETECTORS`. Why: each needs one of these to match
 # at all, so text without any of them is clean without running the detectors.
 # Outcome: a superset test, kept in step with the detectors by
 # tests/store/test_redaction.py (every generated fake key must pass through it).
