@@ -10,7 +10,7 @@ import click
 from memdir.paths import verification_root
 from memdir.store import MemoryDir
 
-from .output import echo_json, echo_styled, json_option, progress, styled
+from .output import echo_json, echo_styled, json_option, progress_bar, styled
 
 if TYPE_CHECKING:
     from memdir.lint import LintReport
@@ -94,7 +94,7 @@ def lint_command(
     if project is not None and no_verify:
         raise click.UsageError("--project and --no-verify cannot be used together")
     root = verification_root(project=project, verify=not no_verify)
-    with progress("Checking memories") as update:
+    with progress_bar("Linting", show=not as_json, threshold=500) as update:
         report = lint(store, project_root=root, progress=update)
     if fix:
         fixed = fix_index(store, report)

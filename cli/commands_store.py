@@ -13,7 +13,7 @@ from memdir.store import MemoryDir, age_days, build_memory_prompt, save_edit
 from memdir.types import Memory, MemoryHeader, MemoryType
 
 from .names import complete_names, folder_reason, undo_hint
-from .output import age_label, busy, clean, echo_json, json_option, table
+from .output import age_label, clean, echo_json, json_option, progress_bar, table
 
 pass_store = click.make_pass_decorator(MemoryDir)
 TYPE_CHOICE = click.Choice(MemoryType.choices(), case_sensitive=False)
@@ -309,8 +309,8 @@ def index_cmd(ctx: click.Context, check: bool, fix: bool, as_json: bool) -> None
     if check and fix:
         raise click.UsageError("use only one of --check and --fix")
     if not check:
-        with busy("Syncing MEMORY.md"):
-            changes = store.sync_index()
+        with progress_bar("Syncing MEMORY.md", show=not as_json) as update:
+            changes = store.sync_index(progress=update)
         if as_json:
             echo_json(
                 {
@@ -328,8 +328,8 @@ def index_cmd(ctx: click.Context, check: bool, fix: bool, as_json: bool) -> None
         for line in changes.rewritten if not as_json else ():
             click.echo(f"rewritten: {clean(line)}")
         return
-    with busy("Checking MEMORY.md"):
-        problems = store.index_problems()
+    with progress_bar("Checking MEMORY.md", show=not as_json) as update:
+        problems = store.index_problems(progress=update)
     if as_json:
         echo_json({"problems": [{"rule": r, "message": m} for r, m in problems]})
     elif problems:

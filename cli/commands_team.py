@@ -8,7 +8,7 @@ import click
 
 from memdir.store import MemoryDir
 
-from .output import echo_json
+from .output import echo_json, json_option, progress_bar
 
 pass_store = click.make_pass_decorator(MemoryDir)
 
@@ -37,7 +37,7 @@ def team() -> None:
     help="Keep team memories in a folder of the project's own git repository "
     "(default .claude/team-memory); memdir never commits there.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option()
 @pass_store
 def team_init(store: MemoryDir, remote: str | None, in_repo: str | None, as_json: bool) -> None:
     """Clone a team memory repository into the memory folder's team/ subfolder.
@@ -59,7 +59,8 @@ def team_init(store: MemoryDir, remote: str | None, in_repo: str | None, as_json
     elif remote is None:
         raise click.UsageError("give the team's git REMOTE (or --in-repo)")
     else:
-        result = init_team(store, remote)
+        with progress_bar("Team", show=not as_json) as update:
+            result = init_team(store, remote, progress=update)
     if as_json:
         echo_json(result.to_json())
         return
@@ -71,7 +72,7 @@ def team_init(store: MemoryDir, remote: str | None, in_repo: str | None, as_json
 
 
 @team.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option()
 @pass_store
 def team_status_cmd(store: MemoryDir, as_json: bool) -> None:
     """Remote, last sync, changes not shared yet, incoming changes, files held back.
@@ -113,7 +114,7 @@ def team_status_cmd(store: MemoryDir, as_json: bool) -> None:
 
 @team.command("sync")
 @click.option("--budget", type=float, default=30.0, show_default=True, help="Seconds to retry.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option()
 @pass_store
 def team_sync(store: MemoryDir, budget: float, as_json: bool) -> None:
     """Commit local team changes, fetch, integrate and push (retrying within --budget).
@@ -123,7 +124,8 @@ def team_sync(store: MemoryDir, budget: float, as_json: bool) -> None:
     """
     from memdir.team import RetryPolicy, sync_team
 
-    result = sync_team(store, policy=RetryPolicy(budget_s=budget))
+    with progress_bar("Team sync", show=not as_json) as update:
+        result = sync_team(store, policy=RetryPolicy(budget_s=budget), progress=update)
     if as_json:
         echo_json(result.to_json())
         return

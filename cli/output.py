@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import click
     from rich.console import Console
 
+    from memdir.progress import Progress
+
     F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -203,50 +205,72 @@ def styled(text: str, style: str, *, err: bool = False) -> str:
     return captured.get()
 
 
+def bars_on() -> bool:
+    """Progress bars are drawn: stderr is a terminal (``FORCE_COLOR`` does not count, so
+    nothing is ever added to a pipe)."""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 @contextmanager
-def progress(label: str, *, threshold: int = 500) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr, fed by the ``update(done, total)`` callable it yields.
+def progress_bar(label: str, *, show: bool = True, threshold: int = 0) -> Iterator[Progress]:
+    """A transient progress bar on stderr, drawn from the `memdir.progress.Progress` calls
+    of the library operation run inside the block.
 
-    Shown only on a terminal, and only once `total` reaches `threshold` (small folders
-    finish before a bar would be read); transient, so it leaves no trace in the output.
+    One bar for the whole operation: it names the current step and counts that step's
+    `done` of `total` (a pulsing bar when the total is unknown). Drawn only when `show`
+    (callers pass ``not as_json``) and stderr is a terminal, and only once a step's total
+    reaches `threshold` (a small folder is done before a bar could be read). Transient:
+    it leaves nothing in the output once the operation ends.
     """
-    if not is_terminal(err=True):
-        yield lambda done, total: None
+    if not (show and bars_on()):
+        from memdir.progress import no_progress
+
+        yield no_progress
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.progress import (
+        Progress as RichProgress,
+    )
 
-    bar: Progress | None = None
+    bar: RichProgress | None = None
     task = None
+    current: tuple[str, int | None] | None = None
 
-    def update(done: int, total: int) -> None:
-        nonlocal bar, task
-        if total < threshold:
-            return
+    def update(step: str, done: int, total: int | None, /) -> None:
+        nonlocal bar, task, current
         if bar is None:
-            bar = Progress(
-                TextColumn(label),
+            if total is not None and total < threshold:
+                return
+            bar = RichProgress(
+                TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
+                TimeElapsedColumn(),
                 console=console(err=True),
                 transient=True,
             )
             bar.start()
-            task = bar.add_task(label, total=total)
-        assert task is not None
-        bar.update(task, completed=done, total=total)
+        description = f"{label}: {clean(step)}"
+        if task is None or current != (step, total):
+            # A new step (or a total that became unknown): a fresh task, since rich keeps
+            # an old total when given None.
+            if task is not None:
+                bar.remove_task(task)
+            task = bar.add_task(description, total=total, completed=done)
+            current = (step, total)
+        else:
+            bar.update(task, completed=done)
 
     try:
         yield update
     finally:
         if bar is not None:
             bar.stop()
-
-
-@contextmanager
-def busy(label: str) -> Iterator[None]:
-    """A transient spinner on stderr while one long library call runs (terminal only)."""
-    if not is_terminal(err=True):
-        yield
-        return
-    with console(err=True).status(label):
-        yield

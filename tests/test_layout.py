@@ -13,7 +13,7 @@ from memdir.errors import MemdirError
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Top-level modules of memdir that the CLI may import directly.
-TOP_MODULES = {"errors", "types", "paths", "fsio", "stats"}
+TOP_MODULES = {"errors", "types", "paths", "fsio", "stats", "progress"}
 
 
 def _sources(folder: str) -> list[Path]:

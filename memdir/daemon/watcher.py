@@ -34,6 +34,7 @@ from watchdog.events import (
     PatternMatchingEventHandler,
 )
 
+from ..progress import Progress
 from ..recall.recaller import Recaller
 from ..stats import Stats
 from ..store.folder import MemoryDir
@@ -151,10 +152,13 @@ class SharedStore(MemoryDir):
         previous: Mapping[str, MemoryHeader] | None = None,
         report: ScanReport | None = None,
         actor: Actor | str | None = None,
+        progress: Progress | None = None,
     ) -> SyncResult:
         """The index sync, not recorded on its own: `FolderWatch.record_hand_edits` records
         the batch after a quiet period, off the batch thread."""
-        return IndexedFolder.sync_index(self, dry_run=dry_run, previous=previous, report=report)
+        return IndexedFolder.sync_index(
+            self, dry_run=dry_run, previous=previous, report=report, progress=progress
+        )
 
     def __init__(self, path: Path | str, *, state: Path | None = None) -> None:
         super().__init__(path, state=state)
@@ -168,7 +172,7 @@ class SharedStore(MemoryDir):
         """Something in the folder changed: the next scan walks it again."""
         self._generation += 1
 
-    def scan(self, *, use_cache: bool = True) -> ScanReport:
+    def scan(self, *, use_cache: bool = True, progress: Progress | None = None) -> ScanReport:
         with self._scan_lock:
             now = time.monotonic()
             if (
@@ -180,7 +184,7 @@ class SharedStore(MemoryDir):
                 return self._report
             # Read the generation first: an event during the walk leaves the result stale.
             generation = self._generation
-            report = super().scan(use_cache=use_cache)
+            report = super().scan(use_cache=use_cache, progress=progress)
             self._report, self._report_generation, self._report_at = report, generation, now
             return report
 

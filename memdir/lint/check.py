@@ -29,6 +29,7 @@ from typing import Any
 
 from ..errors import MemoryNotFoundError, StoreIOError
 from ..fsio import stale_temp_files
+from ..progress import Progress
 from ..store import index as index_mod
 from ..store.filetext import read_memory_text
 from ..store.folder import MemoryDir
@@ -229,15 +230,16 @@ def lint(
     project_root: Path | None = None,
     today: date | None = None,
     verifier: Verifier | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> LintReport:
     """Check every memory file and the index; see the module docstring for severities.
 
     With `project_root` (or a `verifier`), file paths, code names, flags and environment
     variables named in bodies are checked against the project (rule ``stale-reference``).
     `today` anchors the "updated: in the future" check (default: the local date).
-    `progress(done, total)` is called after each memory file. `files_checked` counts
-    memory files only: the index is checked too, but it is not a memory.
+    `progress` hears ``("checking memories", done, total)`` after each memory file.
+    `files_checked` counts memory files only: the index is checked too, but it is not a
+    memory.
 
     Raises:
         MemoryNotFoundError: the folder does not exist.
@@ -250,11 +252,13 @@ def lint(
     state = _Pass(defaultdict(list), [], {}, {}, store.path)
     prefix = len(str(store.path)) + 1
     entries = list(iter_markdown(store.path))
+    if progress is not None:
+        progress("checking memories", 0, len(entries))
     for entry in entries:
         state.files += 1
         _check_file(state, entry, entry.path[prefix:].replace(os.sep, "/"), today)
         if progress is not None:
-            progress(state.files, len(entries))
+            progress("checking memories", state.files, len(entries))
 
     for group in duplicate_groups(near_duplicates(state.descriptions)):
         first, others = group.members[0], group.members[1:]

@@ -20,6 +20,7 @@ from ..fsio import (
     confine_entry,
 )
 from ..paths import claude_memory_dir, folder_key, state_dir
+from ..progress import Progress
 from ..types import Memory, MemoryHeader, MemoryType, ScanReport
 from .content import check_name, slugify
 from .filetext import read_memory_text
@@ -172,17 +173,27 @@ class FolderBase:
             self._cache = HeaderCache(self.state_path / "cache" / f"{self.key}.headers.cache")
         return self._cache
 
-    def scan(self, *, use_cache: bool = True) -> ScanReport:
-        """Headers of every memory, newest first, with the files that could not be read."""
+    def scan(self, *, use_cache: bool = True, progress: Progress | None = None) -> ScanReport:
+        """Headers of every memory, newest first, with the files that could not be read.
+
+        `progress` hears ``("reading memories", done, total)`` as the files are read.
+        """
         if not self.path.is_dir():
             return ScanReport(())
-        report = scan(self.path, cache=self.header_cache() if use_cache else None)
+        report = scan(
+            self.path, cache=self.header_cache() if use_cache else None, progress=progress
+        )
         elsewhere = self._in_repo_team()
         if elsewhere is None or not elsewhere.is_dir():
             return report
         if self._team_cache is None and use_cache:
             self._team_cache = HeaderCache(self.state_path / "cache" / f"{self.key}.team.cache")
-        team = scan(elsewhere, cache=self._team_cache if use_cache else None, prefix="team/")
+        team = scan(
+            elsewhere,
+            cache=self._team_cache if use_cache else None,
+            prefix="team/",
+            progress=progress,
+        )
         memories = sorted(
             (*report.memories, *team.memories), key=lambda h: (-h.changed_at, h.filename)
         )

@@ -15,11 +15,15 @@ from pathlib import Path
 
 from ..errors import StoreIOError
 from ..fsio import atomic_write, file_lock, remove_stale_temp_files
+from ..progress import Progress
 from ..types import MemoryHeader, ScanReport
 from . import index as index_mod
 from .folderbase import FolderBase, WriteListener
 from .indexsync import GeneratedLines, SyncResult, stale_lines, sync_text
 from .scan import INDEX_NAME, iter_markdown, read_memory_text
+
+#: The step `IndexedFolder.sync_index` reports once the files are read.
+_WRITING = "writing MEMORY.md"
 
 
 def _case_insensitive(folder: Path) -> bool:
@@ -136,17 +140,21 @@ class IndexedFolder(FolderBase):
         dry_run: bool = False,
         previous: Mapping[str, MemoryHeader] | None = None,
         report: ScanReport | None = None,
+        progress: Progress | None = None,
     ) -> SyncResult:
         """Add missing entries, drop entries for deleted files and rewrite memdir's own
         lines whose memory changed; lines people wrote are kept. Stale temporary files of
         dead writers are removed. `previous` (the daemon's last scan) and `report` (a
-        fresh scan) are optional."""
-        report = report or self.scan()
+        fresh scan) are optional; `progress` hears the files read, then the index written
+        (``("writing MEMORY.md", 0|1, 1)``)."""
+        report = report or self.scan(progress=progress)
         root = Path(os.path.realpath(self.path))
         unreadable = []
         for problem in report.problems:
             with contextlib.suppress(ValueError):
                 unreadable.append(Path(os.path.realpath(problem.path)).relative_to(root).as_posix())
+        if progress is not None:
+            progress(_WRITING, 0, 1)
         with self.index_lock():
             if not dry_run:
                 remove_stale_temp_files(self.path)
@@ -164,11 +172,18 @@ class IndexedFolder(FolderBase):
                 atomic_write(self.index_path, result.text)
             if not dry_run:
                 generated.save()
+        if progress is not None:
+            progress(_WRITING, 1, 1)
         return result
 
-    def index_problems(self, *, style: bool = False) -> builtins.list[tuple[str, str]]:
-        """Drift of the index as (rule, message) pairs; `style` adds line and size checks."""
-        memories = self.scan().memories
+    def index_problems(
+        self, *, style: bool = False, progress: Progress | None = None
+    ) -> builtins.list[tuple[str, str]]:
+        """Drift of the index as (rule, message) pairs; `style` adds line and size checks.
+
+        `progress` hears ``("reading memories", done, total)`` as the files are read.
+        """
+        memories = self.scan(progress=progress).memories
         present = {h.filename for h in memories}
         text = self._read_index()
         problems = index_mod.index_problems(

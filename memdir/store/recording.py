@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from ..errors import MemdirError, MemoryNotFoundError
+from ..progress import Progress
 from ..types import MemoryHeader, ScanReport
 from .content import slugify
 from .folderbase import WriteListener
@@ -78,9 +79,12 @@ class Recorded(IndexedFolder):
         previous: Mapping[str, MemoryHeader] | None = None,
         report: ScanReport | None = None,
         actor: Actor | str | None = None,
+        progress: Progress | None = None,
     ) -> SyncResult:
         """`IndexedFolder.sync_index`, recorded as one operation."""
-        return super().sync_index(dry_run=dry_run, previous=previous, report=report)
+        return super().sync_index(
+            dry_run=dry_run, previous=previous, report=report, progress=progress
+        )
 
     @property
     def recorder(self) -> History:

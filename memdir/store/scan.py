@@ -7,10 +7,11 @@ mtime and size lets an unchanged store be scanned with one ``stat`` per file.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ..progress import Progress
 from ..types import MemoryHeader, MemoryType, ScanProblem, ScanReport
 from . import cachefile
 from .filetext import read_memory_text
@@ -20,6 +21,9 @@ INDEX_NAME = "MEMORY.md"
 #: Bytes read from each file: enough for 30 lines of frontmatter in practice.
 HEAD_BYTES = 8192
 _CACHE_VERSION = "headers-3"
+
+#: The step `scan` reports to a `Progress`.
+_READING = "reading memories"
 
 _SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv"})
 
@@ -228,10 +232,17 @@ def drop_shadowed(memories: list[MemoryHeader]) -> list[MemoryHeader]:
     ]
 
 
-def scan(root: Path, *, cache: HeaderCache | None = None, prefix: str = "") -> ScanReport:
+def scan(
+    root: Path,
+    *,
+    cache: HeaderCache | None = None,
+    prefix: str = "",
+    progress: Progress | None = None,
+) -> ScanReport:
     """Headers of every memory below `root`, newest first; unreadable files as problems.
 
     `prefix` is put before every file name (``team/`` for a team folder kept elsewhere).
+    `progress` hears ``("reading memories", done, total)`` after each file.
     """
     memories: list[MemoryHeader] = []
     problems: list[ScanProblem] = []
@@ -239,7 +250,15 @@ def scan(root: Path, *, cache: HeaderCache | None = None, prefix: str = "") -> S
     changed = cache is None
     root_text = str(root)
     prefix_len = len(root_text) + 1
-    for entry in iter_markdown(root):
+    entries: Iterable[os.DirEntry[str]] = iter_markdown(root)
+    total = 0
+    if progress is not None:
+        listed = list(entries)  # the total first, for the bar
+        entries, total = listed, len(listed)
+        progress(_READING, 0, total)
+    for done, entry in enumerate(entries):
+        if progress is not None and done:
+            progress(_READING, done, total)
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError as exc:
@@ -280,6 +299,8 @@ def scan(root: Path, *, cache: HeaderCache | None = None, prefix: str = "") -> S
             memories.append(header)
         if problem is not None:
             problems.append(problem)
+    if progress is not None:
+        progress(_READING, total, total)
     if cache is not None:
         cache.retain(seen)
         cache.save()

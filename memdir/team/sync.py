@@ -21,6 +21,7 @@ from typing import Any
 from ..errors import ConfigurationError, TeamSyncError
 from ..fsio import atomic_write, file_lock
 from ..paths import folder_key
+from ..progress import Progress, no_progress
 from ..store.folder import MemoryDir
 from .authors import update_authors
 from .config import CONFIG_NAME, DEFAULT_TEXT
@@ -85,8 +86,18 @@ def _recorded(store: MemoryDir) -> AbstractContextManager[object]:
     return history.operation(Actor("team-sync"))
 
 
-def sync_team(store: MemoryDir, *, policy: RetryPolicy | None = None) -> SyncResult:
+#: The phases of a sync, as `Progress` hears them: ``(phase, phases done, SYNC_PHASES)``.
+SYNC_PHASES = 4
+
+
+def sync_team(
+    store: MemoryDir, *, policy: RetryPolicy | None = None, progress: Progress = no_progress
+) -> SyncResult:
     """Share local team changes and bring in the team's; see the module docstring.
+
+    `progress` hears the phases: ``committing`` (0 of `SYNC_PHASES` done), ``fetching``
+    (1), ``merging`` (2), ``pushing`` (3), ``synced`` (4); a retried attempt names its
+    number (``fetching (attempt 2)``).
 
     Raises:
         ConfigurationError: there is no team clone (or it is an in-repo folder).
@@ -104,13 +115,19 @@ def sync_team(store: MemoryDir, *, policy: RetryPolicy | None = None) -> SyncRes
     policy = policy or RetryPolicy()
     log = RetryLog()
     with file_lock(lock_path(store.path, state), timeout=policy.budget_s + 30):
+        progress("committing", 0, SYNC_PHASES)
         committed, held = repo.commit_local()
         held_paths = {h.path for h in held}
         totals: dict[str, list[Any]] = {k: [] for k in ("received", "merged", "conflicts", "kept")}
         pushed = [False]
+        attempts = [0]
 
         def attempt() -> None:
+            attempts[0] += 1
+            again = f" (attempt {attempts[0]})" if attempts[0] > 1 else ""
+            progress(f"fetching{again}", 1, SYNC_PHASES)
             repo.fetch()
+            progress(f"merging{again}", 2, SYNC_PHASES)
             with _recorded(store):
                 done = repo.integrate(held_paths)
                 if done.received or done.raced or done.outcome is not None:
@@ -133,6 +150,7 @@ def sync_team(store: MemoryDir, *, policy: RetryPolicy | None = None) -> SyncRes
                     kind="held",
                     remote=repo.remote_label,
                 )
+            progress(f"pushing{again}", 3, SYNC_PHASES)
             repo.push()
             pushed[0] = True
 
@@ -149,6 +167,7 @@ def sync_team(store: MemoryDir, *, policy: RetryPolicy | None = None) -> SyncRes
             raise
         update_authors(repo.git, store.path, state)
         record_state(store.path, state, last_sync=_now(), last_attempt=_now(), last_error=None)
+    progress("synced", SYNC_PHASES, SYNC_PHASES)
     return SyncResult(
         remote=repo.remote_label,
         committed=tuple(committed),
@@ -191,8 +210,17 @@ class InitResult:
         }
 
 
-def init_team(store: MemoryDir, remote: str, *, policy: RetryPolicy | None = None) -> InitResult:
+def init_team(
+    store: MemoryDir,
+    remote: str,
+    *,
+    policy: RetryPolicy | None = None,
+    progress: Progress = no_progress,
+) -> InitResult:
     """Clone `remote` into the memory folder's ``team/`` (an empty remote is set up).
+
+    `progress` hears ``("cloning", 0, 1)``, then ``("cloned", 1, 1)``, or the first
+    sync's phases when the remote was empty.
 
     Raises:
         ConfigurationError: a team folder already exists, or ``team/`` holds other files.
@@ -222,6 +250,7 @@ def init_team(store: MemoryDir, remote: str, *, policy: RetryPolicy | None = Non
         )
 
     with file_lock(lock_path(store.path, store.state_path), timeout=policy.budget_s + 30):
+        progress("cloning", 0, 1)
         with_retry(clone, policy)
         repo = TeamRepo(store.path, root, state=store.state_path)
         repo.git.run(["config", "core.symlinks", "false"])
@@ -237,11 +266,12 @@ def init_team(store: MemoryDir, remote: str, *, policy: RetryPolicy | None = Non
         repo.commit_local()
         record_state(store.path, store.state_path, remote=label, created=_now())
     if created:
-        sync_team(store, policy=policy)
+        sync_team(store, policy=policy, progress=progress)
     else:
         store.sync_index()
         update_authors(repo.git, store.path, store.state_path)
         record_state(store.path, store.state_path, last_sync=_now())
+        progress("cloned", 1, 1)
     memories = sum(1 for h in store.scan().memories if h.filename.startswith(TEAM_DIR + "/"))
     return InitResult(root, label, created, memories)
 

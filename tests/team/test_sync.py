@@ -11,7 +11,7 @@ import pytest
 from memdir.errors import ConfigurationError
 from memdir.lint import lint
 from memdir.recall import Recaller
-from memdir.team import sync_team, team_status
+from memdir.team import init_team, sync_team, team_status
 
 from .conftest import GitServer, body
 
@@ -276,3 +276,31 @@ def test_recall_names_the_teammate_who_last_changed_a_memory(
     assert memory.author == "alice"
     assert memory.to_json()["source"] == "team" and memory.to_json()["author"] == "alice"
     assert "shared by teammate alice" in result.render()
+
+
+def test_sync_reports_its_phases_in_order(git_server: GitServer, teammates) -> None:
+    from memdir.team.sync import SYNC_PHASES
+    from tests.test_progress import Heard
+
+    url = git_server.create()
+    alice = teammates("alice")
+    heard = Heard()
+    with alice.acting() as store:
+        init_team(store, url, progress=heard)
+        assert heard.calls[0] == ("cloning", 0, 1)
+        store.save(name="Deploys", description="Blue green", type="project", body=body("x"))
+        heard = Heard()
+        result = sync_team(store, progress=heard)
+    assert result.pushed
+    heard.check()
+    assert heard.calls == [
+        ("committing", 0, SYNC_PHASES),
+        ("fetching", 1, SYNC_PHASES),
+        ("merging", 2, SYNC_PHASES),
+        ("pushing", 3, SYNC_PHASES),
+        ("synced", 4, SYNC_PHASES),
+    ]
+    heard = Heard()
+    with alice.acting() as store:
+        sync_team(store, progress=heard)  # nothing to push: no push phase
+    assert [step for step, _, _ in heard.calls] == ["committing", "fetching", "merging", "synced"]
