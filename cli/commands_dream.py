@@ -12,7 +12,7 @@ from memdir.dream import consolidate, show, status
 from memdir.paths import verification_root
 from memdir.store import MemoryDir
 
-from .output import echo_json
+from .output import echo_json, json_option, progress_bar
 
 pass_store = click.make_pass_decorator(MemoryDir)
 
@@ -120,7 +120,7 @@ def render_status(data: dict[str, Any]) -> str:
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="Project to check named files against. Default: the git root here, if any.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
+@json_option("Print the run as JSON.")
 @click.argument("run", required=False)
 @pass_store
 def dream_command(
@@ -161,13 +161,15 @@ def dream_command(
         return
     if allow_loss and mode != "apply":
         raise click.UsageError("--allow-loss goes with --apply")
-    result = consolidate(
-        store,
-        apply=mode == "apply",
-        offline=offline,
-        allow_loss=allow_loss,
-        project_root=verification_root(project=project),
-    )
+    with progress_bar("Consolidating", show=not as_json) as update:
+        result = consolidate(
+            store,
+            apply=mode == "apply",
+            offline=offline,
+            allow_loss=allow_loss,
+            project_root=verification_root(project=project),
+            progress=update,
+        )
     data = result.to_json()
     echo_json(data) if as_json else click.echo(render_run(data))
     if result.status in _PROBLEM:

@@ -9,7 +9,7 @@ import click
 
 from memdir.store import MemoryDir
 
-from .output import echo_json, json_option
+from .output import echo_json, json_option, progress_bar
 
 if TYPE_CHECKING:
     from memdir.extract import ExtractionResult, RunReport
@@ -91,7 +91,8 @@ def extract(
         return
     from memdir.extract import extract_now
 
-    request, report = extract_now(store, transcript, session_id=session_id)
+    with progress_bar("Extracting", show=not as_json) as update:
+        request, report = extract_now(store, transcript, session_id=session_id, progress=update)
     if as_json:
         echo_json({**report.to_json(), "requested_at": request.requested_at})
     else:

@@ -11,7 +11,7 @@ from memdir.errors import InvalidMemoryError
 from memdir.history import Operation, parse_when
 from memdir.store import MemoryDir
 
-from .output import echo_json
+from .output import echo_json, json_option
 
 pass_store = click.make_pass_decorator(MemoryDir)
 
@@ -44,7 +44,7 @@ def _moment(text: str | None, option: str, *, end_of_day: bool) -> datetime | No
 @click.option("-n", "limit", type=click.IntRange(min=1), help="Show at most N operations.")
 @click.option("--actor", help="Only operations of this actor (cli, mcp, extractor, hand-edit ...).")
 @click.option("--since", help="Only operations on or after this date (2026-03-05).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option()
 @click.option("--path", "show_path", is_flag=True, help="Print where the history is kept.")
 @pass_store
 def log_cmd(
@@ -125,7 +125,7 @@ def _done(verb: str, op: Operation, as_json: bool) -> None:
 @click.command("undo")
 @click.argument("op", required=False)
 @click.option("--force", is_flag=True, help="Undo even if a later operation changed the files.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option()
 @pass_store
 def undo_cmd(store: MemoryDir, op: str | None, force: bool, as_json: bool) -> None:
     """Revert one operation (default: the newest made by memdir), as a new operation.
@@ -144,7 +144,7 @@ def undo_cmd(store: MemoryDir, op: str | None, force: bool, as_json: bool) -> No
 @click.command("restore")
 @click.argument("name")
 @click.option("--at", help="An operation id or a date: the version as it was then.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option()
 @pass_store
 def restore_cmd(store: MemoryDir, name: str, at: str | None, as_json: bool) -> None:
     """Bring back a forgotten memory, or an earlier version of one.
@@ -167,7 +167,7 @@ def history_group() -> None:
 
 @history_group.command("prune")
 @click.option("--before", required=True, help="Squash every operation older than this date.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option()
 @pass_store
 def prune_cmd(store: MemoryDir, before: str, as_json: bool) -> None:
     """Squash old operations into one, to keep the history small.

@@ -10,7 +10,7 @@ from memdir.recall import search as run_search
 from memdir.store import MemoryDir
 from memdir.types import MemoryType
 
-from .output import age_label, echo_json
+from .output import age_label, echo_json, json_option
 
 pass_store = click.make_pass_decorator(MemoryDir)
 
@@ -24,7 +24,7 @@ pass_store = click.make_pass_decorator(MemoryDir)
 @click.option(
     "--older-than", type=click.IntRange(0), metavar="DAYS", help="Only memories this old or older."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option()
 @pass_store
 def search(
     store: MemoryDir,

@@ -1,8 +1,8 @@
 """The README's CLI reference, made from each command's ``--help``.
 
 ``make reference`` (or ``python -m memdir_cli.reference README.md``) rewrites the part of
-the README between the two markers; ``tests/test_docs.py`` checks the README against it,
-so the reference cannot drift from the commands.
+the README between the two markers, and the JSON shapes table (from `memdir_cli.shapes`);
+``tests/test_docs.py`` checks the README against both, so neither can drift.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def section(readme: str) -> str:
 
 def main(argv: list[str]) -> int:
     """Rewrite the reference in the README named by `argv[0]`."""
+    from . import shapes
     from .app import cli
 
     path = Path(argv[0] if argv else "README.md")
@@ -63,7 +64,13 @@ def main(argv: list[str]) -> int:
     if not current:
         sys.stderr.write(f"{path}: no {START!r} marker\n")
         return 2
-    path.write_text(text.replace(current, render(cli)), encoding="utf-8")
+    text = text.replace(current, render(cli))
+    shapes_part = shapes.section(text)
+    if not shapes_part:
+        sys.stderr.write(f"{path}: no {shapes.START!r} marker\n")
+        return 2
+    text = text.replace(shapes_part, shapes.render())
+    path.write_text(text, encoding="utf-8")
     return 0
 
 

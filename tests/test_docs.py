@@ -54,6 +54,14 @@ def test_the_readme_cli_reference_is_the_help_of_every_command() -> None:
     assert current == render(cli), "the README's CLI reference is stale: run `make reference`"
 
 
+def test_the_readme_json_shapes_are_the_ones_the_commands_are_checked_against() -> None:
+    from memdir_cli import shapes
+
+    current = shapes.section(README)
+    assert current, "the README has no JSON shapes markers"
+    assert current == shapes.render(), "the README's JSON shapes are stale: run `make reference`"
+
+
 def test_the_quickstart_warns_that_memdir_dir_redirects_the_hooks() -> None:
     quickstart = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
     assert "`MEMDIR_DIR`" in quickstart and "Claude Code hooks" in quickstart

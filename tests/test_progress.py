@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 from memdir.progress import no_progress
 from memdir.store import MemoryDir
+from tests.fake_anthropic import FakeAnthropic
 
 
 class Heard:
@@ -95,3 +98,61 @@ def test_an_empty_folder_reports_an_empty_step(memory_dir: Path) -> None:
     heard = Heard()
     store.sync_index(progress=heard)
     assert heard.check() == {"reading memories": [0, 0], "writing MEMORY.md": [0, 1]}
+
+
+def test_extraction_reports_the_transcript_the_turns_and_each_memory_written(
+    fake_anthropic: FakeAnthropic,
+    memory_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from memdir.extract import extract_now
+    from tests.extract_helpers import correction_lines, memory_text, write_lines
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_anthropic.url)
+    transcript = write_lines(tmp_path / "s1.jsonl", correction_lines())
+    fake_anthropic.reply_tool_use(("memory", {"command": "view", "path": "/memories"}))
+    fake_anthropic.reply_tool_use(
+        ("memory", {"command": "create", "path": "/memories/a.md", "file_text": memory_text("A")}),
+        ("memory", {"command": "create", "path": "/memories/b.md", "file_text": memory_text("B")}),
+    )
+    fake_anthropic.reply_text("Saved two.")
+    heard = Heard()
+    _, report = extract_now(MemoryDir(memory_dir), transcript, session_id="s1", progress=heard)
+    [result] = report.results
+    assert result.status == "written" and result.turns == 3
+    counts = heard.check()
+    assert heard.calls[:2] == [("reading transcript", 0, 1), ("reading transcript", 1, 1)]
+    assert counts["model turns"] == [0, 1, 1, 2, 2, 3]
+    assert counts["memories written"] == [1, 2]
+    assert {total for step, _, total in heard.calls if step != "reading transcript"} == {None}
+
+
+def test_consolidation_reports_each_phase_memory_by_memory(memory_dir: Path) -> None:
+    from memdir.dream import consolidate
+    from memdir.recall.query_log import append_query
+    from tests.dream_helpers import make_folder, memory_text
+
+    store = MemoryDir(memory_dir)
+    make_folder(store, 4)
+    store.write_text("billing_again.md", memory_text("billing"))  # a duplicate: merged
+    store.write_text("demo.md", memory_text("demo", body="The demo is next Thursday."))
+    append_query(store.state_path, store.path, "billing rota", ["billing.md"])
+    append_query(store.state_path, store.path, "orders rota", ["orders.md"])
+    heard = Heard()
+    run = consolidate(store, apply=True, offline=True, allow_loss=True, progress=heard)
+    assert run.status == "applied", run.message
+    counts = heard.check()
+    assert heard.steps() == [
+        "copying the folder",
+        "reading memories",
+        "fixing dates",
+        "replaying recall queries",
+        "applying",
+    ]
+    assert counts["copying the folder"] == list(range(8))  # six memories and the index
+    assert counts["reading memories"] == list(range(7))
+    assert counts["fixing dates"][-1] == 5  # one of the six was merged away
+    assert counts["replaying recall queries"] == [0, 1, 2]
+    assert counts["applying"][0] == 0 and counts["applying"][-1] >= 3

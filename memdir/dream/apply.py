@@ -30,6 +30,7 @@ from typing import Any
 
 from ..errors import LockTimeoutError, StoreIOError
 from ..fsio import atomic_write, confine, try_lock
+from ..progress import Progress, no_progress
 from ..store.folder import MemoryDir
 from ..store.scan import INDEX_NAME
 from .guard import record_retired
@@ -102,8 +103,11 @@ def apply(
     before: Mapping[str, bytes],
     after: Mapping[str, bytes],
     plan: Plan,
+    progress: Progress = no_progress,
 ) -> None:
     """Apply the staged result to the folder, atomically as a whole (see the module doc).
+
+    `progress` hears ``("applying", done, total)`` after each file written or deleted.
 
     Raises:
         StoreIOError: the folder changed since the run started; nothing was applied.
@@ -128,22 +132,32 @@ def apply(
                     path=store.path,
                 )
             atomic_write(files.journal, json.dumps(journal), mode=0o600)
-            _roll_forward(store.path, files, journal)
+            _roll_forward(store.path, files, journal, progress)
         _finish(files, journal)
     finally:
         held.release()
 
 
-def _roll_forward(folder: Path, files: DreamFiles, journal: Mapping[str, Any]) -> None:
+def _roll_forward(
+    folder: Path,
+    files: DreamFiles,
+    journal: Mapping[str, Any],
+    progress: Progress = no_progress,
+) -> None:
     """Make the folder what the run left in ``after/``; safe to repeat after a crash."""
     after = files.run_dir(str(journal["run"])) / "after"
     writes: Sequence[str] = journal["writes"]
+    deletes: Sequence[str] = journal["deletes"]
+    total = len(writes) + len(deletes)
+    progress("applying", 0, total)
     # The index last: until it is written, it still lists every file it listed before.
-    for path in sorted(writes, key=lambda p: p == INDEX_NAME):
+    for done, path in enumerate(sorted(writes, key=lambda p: p == INDEX_NAME), start=1):
         atomic_write(confine(folder, path), (after / path).read_bytes())
-    for path in journal["deletes"]:
+        progress("applying", done, total)
+    for done, path in enumerate(deletes, start=len(writes) + 1):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(confine(folder, path))
+        progress("applying", done, total)
 
 
 def _finish(files: DreamFiles, journal: Mapping[str, Any]) -> None:

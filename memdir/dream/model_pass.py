@@ -22,6 +22,7 @@ from typing import Any
 
 from ..errors import MemdirError, ModelError
 from ..model.boundary import MIN_ATTEMPT_S, MessageCreator
+from ..progress import Progress, no_progress
 from ..store.folder import MemoryDir
 from .settings import DreamSettings
 
@@ -114,8 +115,11 @@ def run_model(
     today: date | None = None,
     evidence: str = "",
     clock: Callable[[], float] = time.monotonic,
+    progress: Progress = no_progress,
 ) -> ModelResult:
     """Converse with the model over the staged folder until it stops or the turns run out.
+
+    `progress` hears ``("model turns", made, None)`` around each call.
 
     Raises:
         ModelError: a call failed, or the run's budget ran out.
@@ -139,6 +143,7 @@ def run_model(
             raise ModelError(
                 f"consolidation ran out of its {settings.budget_s:g}s budget", kind="timeout"
             )
+        progress("model turns", result.turns, None)
         reply = client.create_message(
             budget_s=min(settings.call_budget_s, remaining),
             max_tokens=MAX_TOKENS,
@@ -148,6 +153,7 @@ def run_model(
             extra_headers={"anthropic-beta": MEMORY_TOOL_BETA},
         )
         result.turns += 1
+        progress("model turns", result.turns, None)
         texts += [b.text for b in reply.content if b.type == "text"]
         calls = [b for b in reply.content if b.type == "tool_use"]
         if not calls:

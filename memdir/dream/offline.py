@@ -27,6 +27,7 @@ from typing import Any
 
 from ..errors import MemdirError
 from ..lint.dates import find_relative_dates
+from ..progress import Progress, no_progress
 from ..store import index as index_mod
 from ..store.folder import MemoryDir
 from ..store.memoryfile import render
@@ -80,27 +81,40 @@ def run_offline(
     project_root: Path | None = None,
     exclude: Sequence[Path] = (),
     today: date | None = None,
+    progress: Progress = no_progress,
 ) -> OfflineResult:
-    """Run the offline pass over `staged` (a staging copy), in place."""
+    """Run the offline pass over `staged` (a staging copy), in place.
+
+    `progress` hears ``("reading memories", done, total)`` and ``("fixing dates", done,
+    total)``, memory by memory, then ``("checking references", 0|1, 1)`` with a project.
+    """
     result = OfflineResult()
-    memories = _load(staged)
+    memories = _load(staged, progress)
     memories = _merge_duplicates(staged, memories, result)
-    _fix_dates(staged, memories, result)
+    _fix_dates(staged, memories, result, progress)
     memories = _load(staged)
-    _stale(staged, memories, result, settings, project_root, exclude, today or date.today())
+    if project_root is not None and memories:
+        progress("checking references", 0, 1)
+        _stale(staged, memories, result, settings, project_root, exclude, today or date.today())
+        progress("checking references", 1, 1)
     tidy_index(staged)
     return result
 
 
-def _load(staged: MemoryDir) -> dict[str, Memory]:
+def _load(staged: MemoryDir, progress: Progress = no_progress) -> dict[str, Memory]:
     out = {}
-    for header in staged.scan(use_cache=False).memories:
+    headers = staged.scan(use_cache=False).memories
+    progress("reading memories", 0, len(headers))
+    for done, header in enumerate(headers):
+        if done:
+            progress("reading memories", done, len(headers))
         if is_team(header.filename) or header.type is None:
             continue  # team memories are the team's; untyped files need a person first
         try:
             out[header.filename] = staged.read(header)
         except Exception:  # noqa: BLE001 - an unreadable file is left exactly as it is
             continue
+    progress("reading memories", len(headers), len(headers))
     return out
 
 
@@ -170,8 +184,14 @@ def rewrite_dates(body: str, written: date) -> tuple[str, int]:
     return "\n".join(lines), fixed
 
 
-def _fix_dates(staged: MemoryDir, memories: dict[str, Memory], result: OfflineResult) -> None:
-    for memory in memories.values():
+def _fix_dates(
+    staged: MemoryDir,
+    memories: dict[str, Memory],
+    result: OfflineResult,
+    progress: Progress = no_progress,
+) -> None:
+    for done, memory in enumerate(memories.values()):
+        progress("fixing dates", done, len(memories))
         body, fixed = rewrite_dates(memory.body, _date_of(memory))
         if not fixed:
             continue
@@ -179,6 +199,7 @@ def _fix_dates(staged: MemoryDir, memories: dict[str, Memory], result: OfflineRe
             continue
         result.dates_fixed += fixed
         result.notes.update(memory.filename, f"{fixed} relative date(s) made absolute")
+    progress("fixing dates", len(memories), len(memories))
 
 
 def _stale(

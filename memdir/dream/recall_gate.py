@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..progress import Progress, no_progress
 from ..recall.offline import OfflineSelector
 from ..recall.query_log import read_queries
 from ..store.scan import scan
@@ -57,9 +58,20 @@ class GateResult:
         }
 
 
-def replay(folder: Path, staged: Path, plan: Plan, *, state: Path) -> GateResult:
-    """Replay `folder`'s logged recall queries against it and against `staged`."""
+#: The step `replay` reports to a `Progress`.
+REPLAYING = "replaying recall queries"
+
+
+def replay(
+    folder: Path, staged: Path, plan: Plan, *, state: Path, progress: Progress = no_progress
+) -> GateResult:
+    """Replay `folder`'s logged recall queries against it and against `staged`.
+
+    `progress` hears ``("replaying recall queries", done, total)`` after each query.
+    """
     logged = read_queries(state, folder)
+    total = len({item.query for item in logged})
+    progress(REPLAYING, 0, total)
     if not logged:
         return GateResult(0, 0, ())
     before = scan(folder).memories
@@ -71,6 +83,8 @@ def replay(folder: Path, staged: Path, plan: Plan, *, state: Path) -> GateResult
     for item in reversed(logged):  # newest first; a repeated query is replayed once
         if item.query in seen:
             continue
+        if seen:
+            progress(REPLAYING, len(seen), total)
         seen.add(item.query)
         found_before = {
             s.header.filename for s in rank_before.rank(item.query, before, limit=LIMIT)
@@ -84,4 +98,5 @@ def replay(folder: Path, staged: Path, plan: Plan, *, state: Path) -> GateResult
             target = plan.merged_into(file)
             if target is None or target not in found_after:
                 lost.setdefault((item.query, file), Unreachable(item.query, file, target))
+    progress(REPLAYING, total, total)
     return GateResult(len(seen), judged, tuple(lost.values()))

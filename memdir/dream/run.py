@@ -21,6 +21,7 @@ from typing import Any
 from ..errors import MemoryNotFoundError, ModelError
 from ..fsio import atomic_write
 from ..model.boundary import MessageCreator
+from ..progress import Progress, no_progress
 from ..store.folder import MemoryDir
 from ..store.scan import INDEX_NAME
 from . import guard, staging
@@ -102,11 +103,15 @@ def consolidate(
     project_root: Path | None = None,
     transcripts: Sequence[Path] = (),
     today: date | None = None,
+    progress: Progress = no_progress,
 ) -> DreamRun:
     """Consolidate `store`: plan on a staging copy, check, and apply when `apply` is set.
 
     With `allow_loss` and `apply`, a held plan whose folder has not changed since is
     applied as it was planned. A model is used unless `offline` (or none is configured).
+    `progress` hears each phase memory by memory: ``copying the folder``, ``reading
+    memories``, ``fixing dates``, ``checking references`` (with a project), ``model
+    turns`` (with a model), ``replaying recall queries``, ``applying`` (when applied).
 
     Raises:
         MemoryNotFoundError: the memory folder does not exist.
@@ -133,7 +138,7 @@ def consolidate(
         if apply and allow_loss:
             held = _held_run(files, store)
             if held is not None:
-                return _record(files, _apply_held(store, files, held))
+                return _record(files, _apply_held(store, files, held, progress))
         result = _run(
             store,
             files,
@@ -147,6 +152,7 @@ def consolidate(
             project_root=project_root,
             transcripts=transcripts,
             today=today,
+            progress=progress,
         )
         return _record(files, result)
     finally:
@@ -167,18 +173,24 @@ def _run(
     project_root: Path | None,
     transcripts: Sequence[Path],
     today: date | None,
+    progress: Progress = no_progress,
 ) -> DreamRun:
     started = time.time()
     mode = "apply" if apply else "dry-run"
     stage_dir = files.staging(run_id)
-    before = staging.stage(store.path, stage_dir)
+    before = staging.stage(store.path, stage_dir, progress)
     staged = MemoryDir(stage_dir, state=files.root / "scratch")
     changed_at = {h.filename: h.changed_at for h in staged.scan(use_cache=False).memories}
     passes = ["offline"]
     keep_staging = False
     try:
         result = run_offline(
-            staged, settings=settings, project_root=project_root, exclude=(store.path,), today=today
+            staged,
+            settings=settings,
+            project_root=project_root,
+            exclude=(store.path,),
+            today=today,
+            progress=progress,
         )
         notes = result.notes
         summary = ""
@@ -197,6 +209,7 @@ def _run(
                     settings=settings,
                     today=today,
                     evidence=transcript_evidence(sources) if sources else "",
+                    progress=progress,
                 )
             except ModelError as exc:
                 return DreamRun(
@@ -218,7 +231,7 @@ def _run(
         after = staging.snapshot(stage_dir)
         plan = build_plan(before, after, notes=notes, changed_at=changed_at)
         verdict = guard.check(plan, memories=_memory_count(before), files=files, settings=settings)
-        gate = replay(store.path, stage_dir, plan, state=store.state_path)
+        gate = replay(store.path, stage_dir, plan, state=store.state_path, progress=progress)
         common: dict[str, Any] = {
             "trigger": trigger,
             "mode": mode,
@@ -260,7 +273,7 @@ def _run(
                 message=_held_message(verdict, gate),
                 **common,
             )
-        apply_plan(store, files, run_id, before=before, after=after, plan=plan)
+        apply_plan(store, files, run_id, before=before, after=after, plan=plan, progress=progress)
         real = diff_report(before, staging.snapshot(store.path), plan)
         return DreamRun(
             run_id,
@@ -333,13 +346,15 @@ def _held_run(files: DreamFiles, store: MemoryDir) -> dict[str, Any] | None:
     return data
 
 
-def _apply_held(store: MemoryDir, files: DreamFiles, data: dict[str, Any]) -> DreamRun:
+def _apply_held(
+    store: MemoryDir, files: DreamFiles, data: dict[str, Any], progress: Progress = no_progress
+) -> DreamRun:
     run_id = str(data["run"])
     stage_dir = files.staging(run_id)
     before = staging.snapshot(store.path)
     after = staging.snapshot(stage_dir)
     plan = Plan.from_json(data.get("plan", {}))
-    apply_plan(store, files, run_id, before=before, after=after, plan=plan)
+    apply_plan(store, files, run_id, before=before, after=after, plan=plan, progress=progress)
     real = diff_report(before, staging.snapshot(store.path), plan)
     staging.discard(stage_dir)
     verdict = data.get("guard") or {}

@@ -14,10 +14,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..fsio import atomic_write
+from ..progress import Progress, no_progress
 from ..store.scan import INDEX_NAME, iter_markdown
 from ..team.scope import TEAM_PREFIX
 
 Snapshot = Mapping[str, bytes]
+#: The step `stage` reports to a `Progress`.
+COPYING = "copying the folder"
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -38,23 +41,26 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return out
 
 
-def stage(folder: Path, target: Path) -> dict[str, bytes]:
+def stage(folder: Path, target: Path, progress: Progress = no_progress) -> dict[str, bytes]:
     """Copy the folder's memories and index into `target` (replaced if present).
 
     File times are kept, since a memory's age (and the date its relative dates are read
     against) comes from them when it has no ``updated:`` date. Returns the snapshot.
+    `progress` hears ``("copying the folder", done, total)`` after each file.
     """
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
     root = Path(os.path.realpath(folder))
     taken = snapshot(folder)
-    for relative, data in taken.items():
+    progress(COPYING, 0, len(taken))
+    for done, (relative, data) in enumerate(taken.items(), start=1):
         destination = target / relative
         atomic_write(destination, data, durable=False)
         with contextlib.suppress(OSError):
             st = (root / relative).stat()
             os.utime(destination, ns=(st.st_atime_ns, st.st_mtime_ns))
+        progress(COPYING, done, len(taken))
     return taken
 
 

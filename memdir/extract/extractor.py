@@ -33,6 +33,7 @@ from ..fsio import atomic_write
 from ..model.boundary import MIN_ATTEMPT_S, MessageCreator, ModelBoundary
 from ..model.config import ModelConfig
 from ..paths import folder_key, state_dir
+from ..progress import Progress, no_progress
 from ..stats import Stats
 from ..store.folder import MemoryDir, WriteListener
 from .changes import FileChange
@@ -49,6 +50,9 @@ log = logging.getLogger(__name__)
 MAX_TURNS = 5
 MAX_TOKENS = 4096
 DEFAULT_BUDGET_S = 60.0
+#: The steps `Extractor.extract` reports to a `Progress`.
+TURNS = "model turns"
+WRITTEN = "memories written"
 #: One call may use at most this much of the run's budget, leaving room for a second turn.
 DEFAULT_CALL_BUDGET_S = 30.0
 #: The tool as the API knows it; `BetaAbstractMemoryTool.to_dict()` gives the same.
@@ -240,22 +244,39 @@ class Extractor:
         return self._client
 
     def extract_file(
-        self, transcript: Path | str, *, session_id: str, trailing: bool = False
+        self,
+        transcript: Path | str,
+        *,
+        session_id: str,
+        trailing: bool = False,
+        progress: Progress = no_progress,
     ) -> ExtractionResult:
         """`extract` on a transcript file (Claude Code JSONL or a JSON list of messages).
 
         Raises:
             MemdirError: the file exists but cannot be read.
         """
-        return self.extract(load_transcript(transcript), session_id=session_id, trailing=trailing)
+        return self.extract(
+            load_transcript(transcript),
+            session_id=session_id,
+            trailing=trailing,
+            progress=progress,
+        )
 
     def extract(
-        self, messages: Sequence[Message], *, session_id: str, trailing: bool = False
+        self,
+        messages: Sequence[Message],
+        *,
+        session_id: str,
+        trailing: bool = False,
+        progress: Progress = no_progress,
     ) -> ExtractionResult:
         """Run once over the session's messages after its cursor.
 
         `trailing` marks the run made right after another one: it is not throttled. Model
         failures are returned as a ``failed`` result (the cursor stays), not raised.
+        `progress` hears ``("model turns", made, None)`` around each model call and
+        ``("memories written", count, None)`` after each write.
         """
         started = time.time()
         cursor = self.state.read_cursor(session_id)
@@ -310,7 +331,7 @@ class Extractor:
         )
         replies: list[Any] = []
         try:
-            self._converse(prompt, tool, replies)
+            self._converse(prompt, tool, replies, progress)
         except ModelError as exc:
             changes = tuple(tool.changes)
             self.stats.bump(extraction_failures=1, memories_written=len(changes))
@@ -322,7 +343,13 @@ class Extractor:
         status: Status = "written" if changes else "nothing"
         return done(status, changes=changes, turns=len(replies))
 
-    def _converse(self, prompt: str, tool: MemoryFolderTool, replies: list[Any]) -> None:
+    def _converse(
+        self,
+        prompt: str,
+        tool: MemoryFolderTool,
+        replies: list[Any],
+        progress: Progress = no_progress,
+    ) -> None:
         """The model loop; each reply is appended to `replies` (so a failure keeps the count).
 
         The SDK's tool runner would bypass our retry and breaker boundary, so this is the
@@ -342,6 +369,7 @@ class Extractor:
                     kind="timeout",
                     retryable=True,
                 )
+            progress(TURNS, len(replies), None)
             reply = self.client.create_message(
                 budget_s=min(self.settings.call_budget_s, remaining),
                 max_tokens=MAX_TOKENS,
@@ -351,6 +379,7 @@ class Extractor:
                 extra_headers={"anthropic-beta": MEMORY_TOOL_BETA},
             )
             replies.append(reply)
+            progress(TURNS, len(replies), None)
             calls = [block for block in reply.content if block.type == "tool_use"]
             if not calls:
                 break
@@ -362,8 +391,11 @@ class Extractor:
             with tool.store.operation():
                 for call in calls:
                     if call.name == MEMORY_TOOL["name"]:
+                        written = len(tool.changes)
                         outcome = tool.run(call.input)
                         text, is_error = outcome.text, outcome.is_error
+                        if len(tool.changes) != written:
+                            progress(WRITTEN, len(tool.changes), None)
                     else:
                         text, is_error = f"Error: there is no tool {call.name!r}; use memory", True
                     results.append(

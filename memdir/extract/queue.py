@@ -31,6 +31,7 @@ from typing import Any
 from ..errors import MemdirError
 from ..fsio import HeldLock, atomic_write, file_lock, try_lock
 from ..paths import state_dir as default_state_dir
+from ..progress import Progress, no_progress
 from ..store.folder import MemoryDir
 from .extractor import ExtractionResult, Extractor, ExtractState
 from .transcript import Message, contains_assistant_text, load_transcript
@@ -187,12 +188,15 @@ def _run_one(
     *,
     trailing: bool,
     messages: Sequence[Message] | None = None,
+    progress: Progress = no_progress,
 ) -> ExtractionResult:
     try:
         if messages is not None:
-            return extractor.extract(messages, session_id=request.session_id, trailing=trailing)
+            return extractor.extract(
+                messages, session_id=request.session_id, trailing=trailing, progress=progress
+            )
         return extractor.extract_file(
-            request.transcript, session_id=request.session_id, trailing=trailing
+            request.transcript, session_id=request.session_id, trailing=trailing, progress=progress
         )
     except MemdirError as exc:
         # An unreadable transcript must not cost the requests waiting behind it.
@@ -207,11 +211,13 @@ def run_request(
     extractor: Extractor | None = None,
     wait_s: float = WAIT_FOR_TEXT_S,
     messages: Sequence[Message] | None = None,
+    progress: Progress = no_progress,
 ) -> RunReport:
     """Run `request` now, or stash it for the run in progress; then run what is pending.
 
     With ``wait_for_text`` set, first waits up to `wait_s` for the transcript to catch up.
     `messages`, when the caller already read the transcript, spare reading it again.
+    `progress` hears each run's model turns and writes (`Extractor.extract`).
     """
     if request.wait_for_text:
         caught_up = wait_for_transcript(request.transcript, request.wait_for_text, timeout=wait_s)
@@ -232,10 +238,12 @@ def run_request(
     while lock is not None:
         try:
             if first is not None:
-                results.append(_run_one(extractor, first, trailing=False, messages=messages))
+                results.append(
+                    _run_one(extractor, first, trailing=False, messages=messages, progress=progress)
+                )
                 first = None
             while (pending := files.take()) is not None:
-                results.append(_run_one(extractor, pending, trailing=True))
+                results.append(_run_one(extractor, pending, trailing=True, progress=progress))
         finally:
             lock.release()
         # A request stashed after our last look, before the release, is ours to run.

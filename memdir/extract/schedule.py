@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ConfigurationError
 from ..model.config import ModelConfig
+from ..progress import Progress, no_progress
 
 if TYPE_CHECKING:
     from ..store.folder import MemoryDir
@@ -128,9 +129,16 @@ def schedule_extraction(
 
 
 def extract_now(
-    store: MemoryDir, transcript: Path, *, session_id: str | None = None
+    store: MemoryDir,
+    transcript: Path,
+    *,
+    session_id: str | None = None,
+    progress: Progress = no_progress,
 ) -> tuple[ExtractionRequest, RunReport]:
     """Check `transcript`, then run extraction here (``memory extract --wait``).
+
+    `progress` hears ``("reading transcript", 0|1, 1)``, then the run's model turns and
+    writes (`Extractor.extract`).
 
     Raises:
         InvalidInputError: the transcript is missing or is not a transcript.
@@ -139,10 +147,12 @@ def extract_now(
     from .queue import ExtractionRequest, run_request
     from .transcript import read_transcript_strict
 
+    progress("reading transcript", 0, 1)
     messages = read_transcript_strict(transcript)
+    progress("reading transcript", 1, 1)
     if not ModelConfig.from_env().configured:
         raise ConfigurationError(NO_MODEL)
     request = ExtractionRequest(
         Path(os.path.abspath(transcript)), session_id or transcript.stem, time.time()
     )
-    return request, run_request(store, request, messages=messages)
+    return request, run_request(store, request, messages=messages, progress=progress)
