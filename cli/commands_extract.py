@@ -92,7 +92,9 @@ def extract(
     from memdir.extract import extract_now
 
     with progress_bar("Extracting", show=not as_json) as update:
-        request, report = extract_now(store, transcript, session_id=session_id, progress=update)
+        request, report = extract_now(
+            store, transcript.absolute(), session_id=session_id, progress=update
+        )
     if as_json:
         echo_json({**report.to_json(), "requested_at": request.requested_at})
     else:

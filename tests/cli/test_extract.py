@@ -224,3 +224,20 @@ def test_without_wait_a_running_daemon_takes_the_work(
             time.sleep(0.05)
     assert spawned == []
     assert len(model_env.requests) == 1
+
+
+@pytest.mark.parametrize("extra", [(), ("--wait",)])
+def test_a_relative_transcript_is_named_the_same_with_or_without_wait(
+    runner: CliRunner,
+    memory_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    extra: tuple[str, ...],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    (tmp_path / "empty.jsonl").write_text("")
+    result = run(runner, memory_dir, "--transcript", "empty.jsonl", *extra, "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["path"] == str(tmp_path / "empty.jsonl")
+    assert result.stderr.startswith(f"Error: {tmp_path / 'empty.jsonl'}: the file is empty")
