@@ -18,9 +18,10 @@ from ..fsio import atomic_write, file_lock, remove_stale_temp_files
 from ..progress import Progress
 from ..types import MemoryHeader, ScanReport
 from . import index as index_mod
+from .filetext import read_memory_text
 from .folderbase import FolderBase, WriteListener
 from .indexsync import GeneratedLines, SyncResult, stale_lines, sync_text
-from .scan import INDEX_NAME, iter_markdown, read_memory_text
+from .scan import INDEX_NAME, iter_markdown
 
 #: The step `IndexedFolder.sync_index` reports once the files are read.
 _WRITING = "writing MEMORY.md"
