@@ -119,6 +119,13 @@ class FakeAnthropic:
         all_headers = {"content-type": "application/json", **(headers or {})}
         self._push(_Reply(status=status, body=payload, headers=all_headers, delay=delay))
 
+    def reply_raw(
+        self, body: bytes, *, content_type: str, status: int = 200, delay: float = 0.0
+    ) -> None:
+        """Queue a reply with exactly `body` (a proxy's page, a broken JSON document)."""
+        headers = {"content-type": content_type}
+        self._push(_Reply(status=status, body=body, headers=headers, delay=delay))
+
     def reply_text(
         self,
         text: str,

@@ -13,6 +13,7 @@ the first time a request is actually sent.
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import threading
 import time
@@ -91,6 +92,8 @@ class _Failure:
 
 #: No request was sent: the whole budget went on loading the SDK. Not a verdict on the API.
 _SPENT_LOADING = _Failure("timeout", True, "the time budget ran out while loading the model SDK")
+
+_UNUSABLE = "the model API returned something unusable"
 
 
 class ModelBoundary:
@@ -201,7 +204,6 @@ class ModelBoundary:
             timeout = max(deadline - self._clock(), MIN_ATTEMPT_S)
             try:
                 message: Message = client.messages.create(**params, timeout=timeout)
-                return message, attempts
             except Exception as exc:
                 failure = _classify(exc)
                 if failure is None:
@@ -212,6 +214,14 @@ class ModelBoundary:
                 if wait is None:
                     return failure, attempts
                 self._sleep(wait)
+                continue
+            if isinstance(getattr(message, "content", None), list):
+                return message, attempts
+            # Trigger: a 200 whose body is not a message (a proxy's page as text/plain, a
+            # JSON object of another shape). Why: the SDK hands those back as a string or
+            # an empty model, and every caller would fail reading it. Outcome: a failure
+            # of kind "error", like any other unusable answer; not retried.
+            return _Failure("error", False, f"{_UNUSABLE}: a reply that is not a message"), attempts
 
     def _next_wait(self, failure: _Failure, *, retry: int, deadline: float) -> float | None:
         """Seconds to sleep before the next attempt, or None when we must stop now.
@@ -251,8 +261,8 @@ class ModelBoundary:
                     api_key=api_key,
                     auth_token=None if api_key else self.config.auth_token,
                     base_url=self.config.base_url or "https://api.anthropic.com",
+                    # No client-wide timeout: every request passes its own, from its budget.
                     max_retries=0,
-                    timeout=60.0,
                 )
             return self._client
 
@@ -269,7 +279,10 @@ def _classify(exc: BaseException) -> _Failure | None:
     if isinstance(exc, anthropic.APIStatusError):
         return _classify_status(exc)
     if isinstance(exc, anthropic.APIError):
-        return _Failure("error", False, f"the model API returned something unusable: {exc}")
+        return _Failure("error", False, f"{_UNUSABLE}: {exc}")
+    if isinstance(exc, json.JSONDecodeError):
+        # A 200 declared as JSON whose body is not: the SDK's parsing raises this.
+        return _Failure("error", False, f"{_UNUSABLE}: a body that is not JSON ({exc})")
     return None
 
 
@@ -287,7 +300,7 @@ def _classify_status(exc: anthropic.APIStatusError) -> _Failure:
             kind, retryable = "rate_limited", True
     elif isinstance(exc, anthropic.OverloadedError):
         kind, retryable = "overloaded", True
-    elif isinstance(exc, anthropic.InternalServerError) or status >= 500:
+    elif status >= 500:  # InternalServerError and its subclasses, or a status it lacks
         kind, retryable = "server", True
     elif isinstance(exc, anthropic.RequestTimeoutError):
         kind, retryable = "timeout", True

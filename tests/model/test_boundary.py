@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 
 from memdir.errors import CircuitOpenError, ModelError
-from memdir.model.boundary import MessageCreator, ModelBoundary, RetryPolicy, response_text
+from memdir.model.boundary import (
+    MIN_ATTEMPT_S,
+    MessageCreator,
+    ModelBoundary,
+    RetryPolicy,
+    response_text,
+)
 from memdir.model.breaker import BreakerState, CircuitBreaker
 from memdir.model.config import DEFAULT_MODEL, ModelConfig
 from memdir.paths import state_dir
@@ -153,8 +159,10 @@ def test_client_is_built_once(fake_anthropic: FakeAnthropic) -> None:
 @pytest.mark.parametrize("name", ["timeout", "stream", "max_retries"])
 def test_rejects_parameters_the_boundary_owns(name: str, fake_anthropic: FakeAnthropic) -> None:
     boundary = boundary_for(fake_anthropic.url)
-    with pytest.raises(TypeError, match=name):
+    with pytest.raises(TypeError) as info:
         boundary.create_message(budget_s=1, max_tokens=8, messages=MESSAGES, **{name: 1})
+    # Our refusal, not the SDK's complaint about a repeated or unknown argument.
+    assert str(info.value) == f"create_message() does not accept {name!r}"
     assert fake_anthropic.requests == []
 
 
@@ -557,3 +565,301 @@ def test_fake_answers_unscripted_requests_with_500(fake_anthropic: FakeAnthropic
         call(boundary)
     assert info.value.kind == "server"
     assert fake_anthropic.unexpected == 1
+
+
+# -- answers that are not messages -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "why"),
+    [
+        (b"<html>proxy login</html>", "application/json", "a body that is not JSON"),
+        (b"<html>proxy login</html>", "text/html", "a reply that is not a message"),
+        (b'{"status": "ok"}', "application/json", "a reply that is not a message"),
+    ],
+)
+def test_a_reply_that_is_not_a_message_is_an_unusable_answer(
+    body: bytes, content_type: str, why: str, fake_anthropic: FakeAnthropic
+) -> None:
+    # A proxy in front of the API (ANTHROPIC_BASE_URL) answering 200 with its own page:
+    # callers catch ModelError and fall back; anything else would take them down.
+    fake_anthropic.reply_raw(body, content_type=content_type)
+    fake_anthropic.reply_text("not reached: such an answer is not retried")
+    boundary = boundary_for(fake_anthropic.url)
+    with pytest.raises(ModelError) as info:
+        call(boundary)
+    assert info.value.kind == "error"
+    assert not info.value.retryable
+    assert str(info.value).startswith(f"the model API returned something unusable: {why}")
+    assert len(fake_anthropic.requests) == 1
+    # The API (or whatever answers for it) is up: the breaker counts no failure.
+    assert boundary.breaker.snapshot().failures == 0
+    stats = Stats(state_dir()).read()
+    assert stats == {"model_attempts": 1, "model_failures": 1}
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (408, "timeout"),
+        (409, "conflict"),
+        (429, "rate_limited"),
+        (500, "server"),
+        (501, "server"),
+        (503, "server"),
+        (529, "overloaded"),
+    ],
+)
+def test_retryable_statuses_name_their_kind(
+    status: int, kind: str, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.reply_error(status, message="busy")
+    boundary = boundary_for(fake_anthropic.url, policy=RetryPolicy(max_attempts=1))
+    with pytest.raises(ModelError) as info:
+        call(boundary)
+    assert info.value.kind == kind
+    assert info.value.retryable is True
+    assert str(info.value) == (
+        f"model API error {status}: busy (gave up after 1 attempt(s) within 1.5s)"
+    )
+    # Each of these says the API is unusable right now: the breaker counts it.
+    assert boundary.breaker.snapshot().failures == 1
+
+
+@pytest.mark.parametrize("status", [418, 499])
+def test_other_client_statuses_are_client_errors(
+    status: int, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.reply_error(status, message="no")
+    boundary = boundary_for(fake_anthropic.url)
+    with pytest.raises(ModelError) as info:
+        call(boundary)
+    assert info.value.kind == "client"
+    assert not info.value.retryable
+    assert str(info.value) == f"model API error {status}: no"
+    assert len(fake_anthropic.requests) == 1
+    # The API answered: this request was the problem, not the API.
+    assert boundary.breaker.snapshot().failures == 0
+
+
+def test_an_unreadable_retry_after_ms_falls_back_to_retry_after(
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_anthropic.reply_error(429, headers={"retry-after-ms": "soon", "retry-after": "0.2"})
+    fake_anthropic.reply_text("ok")
+    sleeper = SleepRecorder()
+    boundary = boundary_for(fake_anthropic.url, sleep=sleeper, rng=MaxRandom())
+    assert response_text(call(boundary)) == "ok"
+    assert sleeper.waits == [pytest.approx(0.2)]
+
+
+def test_a_retry_after_of_zero_means_at_once(fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.reply_error(429, headers={"retry-after": "0"})
+    fake_anthropic.reply_text("ok")
+    sleeper = SleepRecorder()
+    # MaxRandom: were the header ignored, the jitter would pick its top, base_s.
+    boundary = boundary_for(fake_anthropic.url, sleep=sleeper, rng=MaxRandom())
+    assert response_text(call(boundary)) == "ok"
+    assert sleeper.waits == [0.0]
+
+
+def test_an_http_date_retry_after_falls_back_to_backoff(fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.reply_error(429, headers={"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"})
+    fake_anthropic.reply_text("ok")
+    sleeper = SleepRecorder()
+    boundary = boundary_for(fake_anthropic.url, sleep=sleeper, rng=MaxRandom())
+    assert response_text(call(boundary)) == "ok"
+    assert sleeper.waits == [FAST.base_s]
+
+
+# -- exact messages, seams and edges ---------------------------------------------------
+
+
+class FrozenClock:
+    """A monotonic clock that stands still: budgets are then exact to the bit."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class NoSleep:
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def test_a_timeout_says_so_exactly(fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.reply_text("too late", delay=5)
+    with pytest.raises(ModelError) as info:
+        call(boundary_for(fake_anthropic.url), budget_s=0.3)
+    assert str(info.value) == (
+        "the model API did not answer in time (gave up after 1 attempt(s) within 0.3s)"
+    )
+
+
+def test_a_connection_failure_names_its_cause() -> None:
+    boundary = boundary_for(f"http://127.0.0.1:{closed_port()}", policy=RetryPolicy(max_attempts=1))
+    with pytest.raises(ModelError) as info:
+        call(boundary)
+    # The socket's own words, not only the SDK's generic "Connection error."
+    assert str(info.value).startswith("could not reach the model API: ")
+    assert "refused" in str(info.value).lower()
+
+
+def test_the_loading_timeout_is_its_own_message(fake_anthropic: FakeAnthropic) -> None:
+    class SlowLoading(ModelBoundary):
+        def _get_client(self) -> typing.Any:
+            clock.now += 1.0  # loading the SDK took the whole budget
+            return super()._get_client()
+
+    clock = FrozenClock()
+    config = ModelConfig(api_key="sk-test-key", base_url=fake_anthropic.url)
+    boundary = SlowLoading(config, state_dir=state_dir(), clock=clock)
+    with pytest.raises(ModelError) as info:
+        call(boundary, budget_s=1.0)
+    # No attempt was made, so no "gave up after" and no attempt counted.
+    assert str(info.value) == "the time budget ran out while loading the model SDK"
+    assert info.value.retryable
+    assert Stats(state_dir()).read() == {"model_failures": 1, "model_budget_exhausted": 1}
+
+
+def test_the_minimum_budget_left_after_loading_is_still_tried() -> None:
+    # Exactly MIN_ATTEMPT_S left: one attempt is made (here refused at once).
+    boundary = boundary_for(
+        f"http://127.0.0.1:{closed_port()}", clock=FrozenClock(), policy=RetryPolicy(max_attempts=1)
+    )
+    with pytest.raises(ModelError) as info:
+        call(boundary, budget_s=MIN_ATTEMPT_S)
+    assert info.value.kind == "connection"
+    assert Stats(state_dir()).get("model_attempts") == 1
+
+
+def test_a_budget_below_the_minimum_is_refused_before_anything(
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    with pytest.raises(ModelError) as info:
+        call(boundary_for(fake_anthropic.url), budget_s=0.04)
+    assert str(info.value) == "a budget of 0.04s is too short for a model call"
+    assert info.value.kind == "timeout"
+    assert fake_anthropic.requests == []
+
+
+def test_a_retry_after_that_exactly_fits_is_waited_for(fake_anthropic: FakeAnthropic) -> None:
+    # The wait plus one minimal attempt ends exactly at the deadline: still worth it.
+    fake_anthropic.reply_error(429, headers={"retry-after": "2"})
+    fake_anthropic.reply_text("ok")
+    sleeper = NoSleep()
+    boundary = boundary_for(fake_anthropic.url, clock=FrozenClock(), sleep=sleeper)
+    assert response_text(call(boundary, budget_s=2.0 + MIN_ATTEMPT_S)) == "ok"
+    assert sleeper.waits == [2.0]
+
+
+def test_unconfigured_says_how_to_configure(fake_anthropic: FakeAnthropic) -> None:
+    config = ModelConfig(base_url=fake_anthropic.url)
+    with pytest.raises(ModelError) as info:
+        call(ModelBoundary(config, state_dir=state_dir()))
+    assert str(info.value) == "no model API key: set ANTHROPIC_API_KEY (or unset MEMDIR_OFFLINE)"
+    assert not info.value.retryable
+
+
+def test_counts_go_to_the_stats_given(tmp_path: Path, fake_anthropic: FakeAnthropic) -> None:
+    # The boundary and the breaker it builds both count into the Stats passed in.
+    stats = Stats(tmp_path / "elsewhere")
+    config = ModelConfig(api_key="sk-test-key", base_url=fake_anthropic.url)
+    boundary = ModelBoundary(config, state_dir=tmp_path / "state", stats=stats, policy=FAST)
+    for _ in range(3):
+        fake_anthropic.reply_error(401)
+        with pytest.raises(ModelError):
+            call(boundary)
+    assert stats.get("model_failures") == 3
+    assert stats.get("breaker_opens") == 1
+    assert Stats(tmp_path / "state").read() == {}
+
+
+def test_an_api_key_wins_over_an_auth_token(fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.reply_text("ok")
+    config = ModelConfig(api_key="sk-test-key", auth_token="tok-123", base_url=fake_anthropic.url)
+    assert response_text(call(ModelBoundary(config, state_dir=state_dir()))) == "ok"
+    assert fake_anthropic.requests[0].headers["authorization"] == "Bearer sk-test-key"
+
+
+def test_the_default_base_url_is_the_public_api() -> None:
+    boundary = ModelBoundary(ModelConfig(api_key="sk-test-key"), state_dir=state_dir())
+    boundary.warm()
+    assert boundary._client is not None
+    assert str(boundary._client.base_url).rstrip("/") == "https://api.anthropic.com"
+
+
+def test_response_text_joins_blocks_with_nothing_between(fake_anthropic: FakeAnthropic) -> None:
+    blocks = [{"type": "text", "text": "one "}, {"type": "text", "text": "two"}]
+    fake_anthropic.reply_json(fake_anthropic.message_body(blocks, stop_reason="end_turn"))
+    assert response_text(call(boundary_for(fake_anthropic.url))) == "one two"
+
+
+def test_an_unusable_answer_from_the_sdk_is_not_retried(fake_anthropic: FakeAnthropic) -> None:
+    # A bare APIError (the SDK's own "could not read the answer" family) is neither a
+    # status nor a transport failure: kind "error", no retry, no verdict against the API.
+    import anthropic
+
+    error = anthropic.APIError(
+        "the answer could not be read", typing.cast(typing.Any, None), body=None
+    )
+
+    class Refusing:
+        def __init__(self) -> None:
+            self.calls = 0
+            self.messages = self
+
+        def create(self, **params: typing.Any) -> typing.Any:
+            self.calls += 1
+            raise error
+
+    client = Refusing()
+
+    class Stubbed(ModelBoundary):
+        def _get_client(self) -> typing.Any:
+            return client
+
+    config = ModelConfig(api_key="sk-test-key", base_url=fake_anthropic.url)
+    boundary = Stubbed(config, state_dir=state_dir(), policy=FAST)
+    with pytest.raises(ModelError) as info:
+        call(boundary)
+    assert info.value.kind == "error"
+    assert info.value.retryable is False
+    assert str(info.value) == f"the model API returned something unusable: {error}"
+    assert client.calls == 1
+    assert boundary.breaker.snapshot().failures == 0
+
+
+def test_an_unwritable_breaker_does_not_lose_the_answer(fake_anthropic: FakeAnthropic) -> None:
+    breaker = CircuitBreaker(state_dir())
+    breaker.path.mkdir(parents=True)  # a folder where the state file should be
+    fake_anthropic.reply_error(401)
+    fake_anthropic.reply_text("answered")
+    boundary = boundary_for(fake_anthropic.url, breaker=breaker)
+    with pytest.raises(ModelError) as info:
+        call(boundary)
+    assert info.value.kind == "auth"  # not the breaker's write error
+    assert response_text(call(boundary)) == "answered"
+
+
+def test_a_busy_breaker_does_not_lose_the_answer(fake_anthropic: FakeAnthropic) -> None:
+    from memdir.fsio import try_lock
+
+    breaker = CircuitBreaker(state_dir())
+    breaker.record_failure(breaker.acquire())  # so a success has something to reset
+    fake_anthropic.reply_text("answered")
+    boundary = boundary_for(fake_anthropic.url, breaker=breaker)
+    held = try_lock(breaker.path.with_name(f".{breaker.path.name}.lock"))
+    assert held is not None
+    try:
+        # Recording the success waits for the lock, gives up, and drops the update.
+        assert response_text(call(boundary)) == "answered"
+    finally:
+        held.release()
+    assert breaker.snapshot().failures == 1

@@ -201,6 +201,9 @@ FAILURES = {
     "400": lambda f: f.reply_error(400),
     "timeout": lambda f: [f.reply_text("{}", delay=5) for _ in range(3)],
     "malformed": lambda f: f.reply_text("this is not json"),
+    # A proxy answering 200 with its own page, declared as JSON or not.
+    "proxy-page-as-json": lambda f: f.reply_raw(b"<html>", content_type="application/json"),
+    "proxy-page": lambda f: f.reply_raw(b"<html>", content_type="text/html"),
 }
 
 
@@ -216,7 +219,7 @@ def test_failures_fall_back_inside_budget(
     assert result.selector == "offline"
     assert result.fallback_reason and "model call failed" in result.fallback_reason
     assert result.memories[0].header.filename == "deploy_freeze.md"
-    if kind in ("400", "malformed", "429-retry-after"):
+    if kind in ("400", "malformed", "429-retry-after", "proxy-page-as-json", "proxy-page"):
         assert len(fake_anthropic.requests) == 1
 
 
