@@ -261,6 +261,12 @@ def test_retries_stop_at_max_attempts(fake_anthropic: FakeAnthropic) -> None:
     assert info.value.kind == "server"
     assert len(fake_anthropic.requests) == 3
     assert "3 attempt(s)" in str(info.value)
+    assert Stats(state_dir()).read() == {
+        "model_attempts": 3,
+        "model_retries": 2,
+        "model_failures": 1,
+        "model_budget_exhausted": 1,
+    }
 
 
 def test_backoff_is_full_jitter_capped_exponential(fake_anthropic: FakeAnthropic) -> None:
@@ -624,6 +630,11 @@ def test_retryable_statuses_name_their_kind(
     )
     # Each of these says the API is unusable right now: the breaker counts it.
     assert boundary.breaker.snapshot().failures == 1
+    assert Stats(state_dir()).read() == {
+        "model_attempts": 1,
+        "model_failures": 1,
+        "model_budget_exhausted": 1,
+    }
 
 
 @pytest.mark.parametrize("status", [418, 499])
