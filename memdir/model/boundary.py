@@ -323,8 +323,8 @@ def _classify_status(exc: anthropic.APIStatusError) -> _Failure:
     # The API's own verdict on retrying wins over our table when it gives one.
     if exc.response.headers.get("x-should-retry") == "false":
         retryable = False
-    retry_after = _retry_after_s(exc.response.headers) if retryable else None
-    return _Failure(kind, retryable, what, retry_after)
+    # Read only when retryable (`_next_wait` stops first otherwise).
+    return _Failure(kind, retryable, what, _retry_after_s(exc.response.headers))
 
 
 def _retry_after_s(headers: Mapping[str, str]) -> float | None:
