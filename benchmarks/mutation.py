@@ -110,7 +110,18 @@ TARGETS: tuple[Target, ...] = (
         "memdir/store/validate.py",
         ("tests/store/test_validate.py", "tests/store/test_folder.py"),
     ),
-    Target("memdir/store/secrets.py", ("tests/store/test_secrets.py",)),
+    # The corpus tests of test_secrets_paths, without the slow one that writes every
+    # example through every path (the detection it relies on is tested beside it).
+    Target(
+        "memdir/store/secrets.py",
+        ("tests/store/test_secrets.py", "tests/store/test_secrets_paths.py"),
+        _SUBPROCESS_ONLY + " and not every_write_path_refuses",
+    ),
+    Target(
+        "memdir/store/secretshapes.py",
+        ("tests/store/test_secrets.py", "tests/store/test_secrets_paths.py"),
+        _SUBPROCESS_ONLY + " and not every_write_path_refuses",
+    ),
     Target(
         "memdir/recall/offline.py",
         ("tests/recall/test_offline.py", "tests/recall/test_recaller.py"),

@@ -53,7 +53,12 @@ def _preview(kind: str, match: re.Match[str]) -> str:
 
 
 _KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
-_KEY_LINES = re.compile(r"(?:(?:\r?\n|\\n)[ \t]*(?:[A-Za-z-]+:[^\n]*|[A-Za-z0-9+/=]{16,}))+")
+# Header lines ("Proc-Type: ..."), key lines, and the one blank line an encrypted PEM key
+# has between its headers and its material (without it the material would stay visible).
+_KEY_LINES = re.compile(
+    r"(?:(?:\r?\n|\\n)[ \t]*"
+    r"(?:[A-Za-z-]+:[^\n]*|[A-Za-z0-9+/=]{16,}|(?=(?:\r?\n|\\n)[ \t]*[A-Za-z0-9+/=]{16,})))+"
+)
 
 
 def _key_block_end(text: str, end: int) -> int:

@@ -9,7 +9,7 @@ import string
 
 import pytest
 
-from memdir.store.secrets import SECRET_KINDS, SecretMatch, find_secrets
+from memdir.store.secrets import SECRET_KINDS, SecretMatch, find_secrets, redact
 
 UPPER_DIGITS = string.ascii_uppercase + string.digits
 ALNUM = string.ascii_letters + string.digits
@@ -362,3 +362,103 @@ def test_every_match_of_a_detector_is_looked_at() -> None:
 def test_a_leading_newline_counts_as_a_line() -> None:
     rng = random.Random(34)
     assert [m.line for m in find_secrets(f"\nghp_{rand(rng, ALNUM, 36)}")] == [2]
+
+
+# -- redaction: what is cut, and what is kept -------------------------------------------------
+
+
+def test_redact_replaces_each_secret_and_keeps_everything_else() -> None:
+    rng = random.Random(41)
+    github = f"ghp_{rand(rng, ALNUM, 36)}"
+    aws = f"AKIA{rand(rng, UPPER_DIGITS, 16)}"
+    text = f"Deploy notes.\ntoken {github} (rotated)\nid {aws}\nend"
+    assert redact(text) == (
+        "Deploy notes.\ntoken [credential removed by memdir: github-token] (rotated)\n"
+        "id [credential removed by memdir: aws-access-key-id]\nend",
+        2,
+    )
+
+
+def test_redact_leaves_clean_text_alone() -> None:
+    assert redact(PROSE) == (PROSE, 0)
+
+
+def test_a_private_key_is_cut_up_to_its_end_line() -> None:
+    rng = random.Random(42)
+    body = "\n".join(rand(rng, BASE64, 64) for _ in range(3))
+    block = f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----"
+    assert redact(f"before\n{block}\nafter") == (
+        "before\n[credential removed by memdir: private-key]\nafter",
+        1,
+    )
+
+
+def test_a_private_key_without_its_end_line_is_cut_through_its_material() -> None:
+    rng = random.Random(43)
+    body = "\n".join(rand(rng, BASE64, 64) for _ in range(3))
+    plain = f"before\n-----BEGIN RSA PRIVATE KEY-----\n{body}\nafter the paste"
+    assert redact(plain) == (
+        "before\n[credential removed by memdir: private-key]\nafter the paste",
+        1,
+    )
+    # Encrypted PEM: headers, a blank line, then the material. All of it goes.
+    encrypted = (
+        "before\n-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+        f"DEK-Info: AES-128-CBC,{rand(rng, '0123456789ABCDEF', 32)}\n\n{body}\nafter the paste"
+    )
+    assert redact(encrypted) == (
+        "before\n[credential removed by memdir: private-key]\nafter the paste",
+        1,
+    )
+
+
+def test_an_end_line_is_looked_for_within_twenty_thousand_characters() -> None:
+    # Beyond that the key is cut through its material only: the search stays bounded on
+    # a huge file, and an END line that far away is not this key's.
+    rng = random.Random(44)
+    begin = "-----BEGIN PRIVATE KEY-----"
+    end = "-----END PRIVATE KEY-----"
+    line = rand(rng, BASE64, 63) + "\n"
+    for reach, cut_whole in ((20_000, True), (20_001, False)):
+        # BEGIN, newline, body, newline, END: END's last character `reach` past BEGIN.
+        body = (line * (reach // len(line) + 1))[: reach - len(end) - 2]
+        body = body.removesuffix("\n") + ("=" if body.endswith("\n") else "")
+        text = f"{begin}\n{body}\n{end}"
+        assert len(text) - len(begin) == reach
+        redacted, count = redact(text)
+        assert count == 1
+        if cut_whole:
+            assert redacted == "[credential removed by memdir: private-key]"
+        else:
+            assert redacted.endswith(f"\n{end}")
+
+
+def test_secrets_that_touch_are_each_found() -> None:
+    rng = random.Random(45)
+    aws = f"AKIA{rand(rng, UPPER_DIGITS, 16)}"
+    body = "\n".join(rand(rng, BASE64, 64) for _ in range(2))
+    key = f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----"
+    github = f"ghp_{rand(rng, ALNUM, 36)}"
+    found = find_secrets(f"{aws}{key}{github}")
+    assert [m.kind for m in found] == ["aws-access-key-id", "private-key", "github-token"]
+
+
+@pytest.mark.parametrize(
+    "kind", ["password-variable", "azure-storage-key", "azure-sas-signature", "twilio-auth-token"]
+)
+def test_values_without_a_public_prefix_show_at_most_four_characters(kind: str) -> None:
+    from urllib.parse import unquote
+
+    from tests.secrets_corpus import KINDS
+
+    line = KINDS[kind](random.Random(46))
+    value = {
+        "password-variable": lambda: line.split("=", 1)[1],
+        "azure-storage-key": lambda: line.split("Key=", 1)[1].split(";")[0],
+        "azure-sas-signature": lambda: line.split("g=")[-1],
+        "twilio-auth-token": lambda: line.split("=", 1)[1],
+    }[kind]()
+    [match] = find_secrets(line)
+    assert match.kind == kind
+    shown = min(4, len(value) // 8)
+    assert match.preview == f"{value[:shown]}… ({len(value)} chars)", unquote(value)
