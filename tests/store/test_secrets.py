@@ -462,3 +462,159 @@ def test_values_without_a_public_prefix_show_at_most_four_characters(kind: str) 
     assert match.kind == kind
     shown = min(4, len(value) // 8)
     assert match.preview == f"{value[:shown]}… ({len(value)} chars)", unquote(value)
+
+
+# -- bare 32-hex tokens: only with a Twilio marker on their own line ---------------------------
+
+TWILIO_HEX = "5c9e0b7d41f2a8e63d0c9b71e4a2f58d"
+
+
+@pytest.mark.parametrize(
+    ("text", "caught"),
+    [
+        (f"twilio {TWILIO_HEX}", True),  # marker first on the first line
+        (f"auth_token {TWILIO_HEX} rotated", True),
+        (f"{TWILIO_HEX} is the twilio auth token", True),  # marker after it
+        (f"intro\nour twilio account\n{TWILIO_HEX}", False),  # the line before: not enough
+        (f"intro\ntwilio notes\nsome line\nvalue {TWILIO_HEX}", False),
+        (f"value {TWILIO_HEX}\nTwilio is the next topic\nand more", False),  # the line after
+        (f"commit {TWILIO_HEX} in the build", False),  # no marker: a hash, not a token
+        ("twilio 0000000011111111aaaaaaaabbbbbbbb", False),  # not random
+    ],
+)
+def test_a_bare_hex_token_needs_a_twilio_marker_on_its_line(text: str, caught: bool) -> None:
+    kinds = [m.kind for m in find_secrets(text)]
+    assert kinds == (["twilio-auth-token"] if caught else [])
+
+
+# -- passwords in URLs outside database schemes: generated-looking ones only -------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "caught"),
+    [
+        ("Xk29fjQ2mWp7", True),  # 12 characters, mixed: the shortest that counts
+        ("Xk29fjQ2mWp", False),  # 11
+        ("k29fjq2mwp7zt4", True),  # letters and digits, one case
+        ("qzkvbxwmtrplnfgh", False),  # letters only, one case: a word-like choice
+        ("3f9a2c4e8b1d7f6a5e4c", True),  # hex, random
+        ("212a2200332245332364", False),  # hex, too regular for its alphabet
+        ("CorrectHorseBattery9", False),  # words
+    ],
+)
+def test_a_url_password_outside_databases_must_look_generated(password: str, caught: bool) -> None:
+    kinds = [m.kind for m in find_secrets(f"mirror https://deploy:{password}@git.internal/x")]
+    assert kinds == (["url-credentials"] if caught else [])
+
+
+@pytest.mark.parametrize(
+    ("password", "caught"),
+    [
+        ("abc123", True),  # six characters, not only letters
+        ("abc12", False),  # five
+        ("abcdefghij", True),  # ten letters
+        ("abcdefghi", False),  # nine letters: likely a word or a name
+    ],
+)
+def test_a_database_url_password_is_caught_from_six_characters(password: str, caught: bool) -> None:
+    kinds = [m.kind for m in find_secrets(f"db postgres://app:{password}@db.internal/app")]
+    assert kinds == (["url-credentials"] if caught else [])
+
+
+# -- password variables: placeholders left alone ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "caught"),
+    [
+        ("Xk29fjQ2", True),  # starts with a letter that is not a placeholder sign
+        ("abcdabcd", True),  # four distinct characters are enough
+        ("abcabcab", False),  # three are not
+        ("k2Jq9x", True),  # six characters
+        ("k2Jq9", False),  # five
+        ("Postgres", False),  # a placeholder, whatever its case
+        ("postgres", False),
+        ("${DB_PASS}", False),
+        ("%DB_PASS%", False),
+        ("<password>", False),
+        ("*****", False),
+        ("my-example-pw", False),
+        ("ChangeMe2024", False),
+        ("the-placeholder", False),
+        ("YourPassword1", False),
+        ("pwxxx123", False),
+    ],
+)
+def test_a_password_variable_skips_placeholders(value: str, caught: bool) -> None:
+    kinds = [m.kind for m in find_secrets(f"export {'PGPASS' + 'WORD'}={value}")]
+    assert kinds == (["password-variable"] if caught else [])
+
+
+# -- the randomness floors, at their edges ---------------------------------------------------
+
+
+def test_six_distinct_characters_are_enough_five_are_not() -> None:
+    rng = random.Random(51)
+    six = list("Q7Z2KM" * 3)[:16]
+    rng.shuffle(six)
+    assert len(set(six)) == 6
+    assert [m.kind for m in find_secrets(f"id AKIA{''.join(six)}")] == ["aws-access-key-id"]
+    five = "".join(rng.choice("Q7Z2K") for _ in range(16))
+    assert find_secrets(f"id AKIA{five}") == []
+
+
+def test_a_tail_exactly_at_the_entropy_floor_counts() -> None:
+    # Eight characters five times each: exactly 3.0 bits, the floor for long tails.
+    chars = list("aB3cD5eF" * 5)
+    random.Random(52).shuffle(chars)
+    assert [m.kind for m in find_secrets(f"ghp_{''.join(chars)}")] == ["github-token"]
+
+
+def test_an_aws_secret_needs_more_entropy_than_other_long_tails() -> None:
+    low = "aBB53DDgcgag3ee757F7Daa5F5ee7373cca35337"  # 3.2 bits: random-ish, too regular
+    assert find_secrets(f"AWS secret {low}") == []
+    assert [m.kind for m in find_secrets(f"AWS secret {AWS_SECRET}")] == ["aws-secret-access-key"]
+
+
+def test_a_hex_value_of_a_secret_key_has_its_own_floor() -> None:
+    # 2.9 bits: under the 3.0 of other long values, enough for a 16-letter alphabet.
+    assert [m.kind for m in find_secrets("api_key: 21417776317066074315000806360837")] == [
+        "secret-assignment"
+    ]
+
+
+def test_a_key_name_counts_within_64_characters_of_its_value() -> None:
+    value = "Xy7Qm2Lp9Zt4Rk8Wq3Vn"
+    assert [m.kind for m in find_secrets("password" + " " * 56 + f"= {value}")] == [
+        "secret-assignment"
+    ]
+    assert find_secrets("password" + " " * 57 + f"= {value}") == []
+
+
+@pytest.mark.parametrize("marker", ["placeholder", "your_"])
+def test_a_marked_value_in_an_assignment_is_not_a_secret(marker: str) -> None:
+    value = f"Xk9Qz7Wm2Rt5{marker}Vb8Nc4Lp6"
+    assert find_secrets(f'password = "{value}"') == []
+    assert [m.kind for m in find_secrets(f'password = "{value.replace(marker, "")}Hj3"')] == [
+        "secret-assignment"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("signature", "caught"),
+    [
+        ("FgcikD33ai4gBFL4975c7ea77e5gg93NHiLF5Fk734ga", True),  # 3.9 bits
+        ("cg735gFHgBgaFD7ccF77FeH3cH37eaHB3gaDaDFgeeeg", False),  # 3.3 bits: too regular
+        ("FgcikD33ai4gBFL4975c7ea77e5gg93NHiLF5Fk7", True),  # 40 characters
+        ("FgcikD33ai4gBFL4975c7ea77e5gg93NHiLF5Fk", False),  # 39
+    ],
+)
+def test_an_azure_sas_signature_is_long_and_random(signature: str, caught: bool) -> None:
+    url = f"https://acct.blob.core.windows.net/c/f.csv?sv=2022-11-02&sp=r&{'si' + 'g'}={signature}"
+    kinds = [m.kind for m in find_secrets(url)]
+    assert kinds == (["azure-sas-signature"] if caught else [])
+
+
+def test_an_aws_secret_looks_only_at_its_line_and_the_one_before() -> None:
+    assert find_secrets(f"intro\naws creds\nunrelated\nkey {AWS_SECRET}") == []
+    assert find_secrets(f"key {AWS_SECRET}\naws next\nend") == []
