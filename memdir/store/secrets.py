@@ -54,9 +54,10 @@ def _preview(kind: str, match: re.Match[str]) -> str:
 
 _KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 # Header lines ("Proc-Type: ..."), key lines, and the one blank line an encrypted PEM key
-# has between its headers and its material (without it the material would stay visible).
+# has between its headers and its material; spaces may trail the armour line. Whatever
+# `_private_key` accepts as material is matched here, so none of it stays visible.
 _KEY_LINES = re.compile(
-    r"(?:(?:\r?\n|\\n)[ \t]*"
+    r"[ \t]*(?:(?:\r?\n|\\n)[ \t]*"
     r"(?:[A-Za-z-]+:[^\n]*|[A-Za-z0-9+/=]{16,}|(?=(?:\r?\n|\\n)[ \t]*[A-Za-z0-9+/=]{16,})))+"
 )
 

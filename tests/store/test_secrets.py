@@ -618,3 +618,10 @@ def test_an_azure_sas_signature_is_long_and_random(signature: str, caught: bool)
 def test_an_aws_secret_looks_only_at_its_line_and_the_one_before() -> None:
     assert find_secrets(f"intro\naws creds\nunrelated\nkey {AWS_SECRET}") == []
     assert find_secrets(f"key {AWS_SECRET}\naws next\nend") == []
+
+
+def test_spaces_after_the_armour_line_do_not_keep_the_key_visible() -> None:
+    rng = random.Random(47)
+    body = "\n".join(rand(rng, BASE64, 64) for _ in range(2))
+    text = f"before\n-----BEGIN RSA PRIVATE KEY-----  \n{body}\nafter"
+    assert redact(text) == ("before\n[credential removed by memdir: private-key]\nafter", 1)
