@@ -475,6 +475,8 @@ TWILIO_HEX = "5c9e0b7d41f2a8e63d0c9b71e4a2f58d"
         (f"twilio {TWILIO_HEX}", True),  # marker first on the first line
         (f"auth_token {TWILIO_HEX} rotated", True),
         (f"{TWILIO_HEX} is the twilio auth token", True),  # marker after it
+        (f"{TWILIO_HEX} twilio", True),  # marker ending the text
+        (f"intro\n{TWILIO_HEX} is the twilio token", True),  # on a later line
         (f"intro\nour twilio account\n{TWILIO_HEX}", False),  # the line before: not enough
         (f"intro\ntwilio notes\nsome line\nvalue {TWILIO_HEX}", False),
         (f"value {TWILIO_HEX}\nTwilio is the next topic\nand more", False),  # the line after
@@ -625,3 +627,17 @@ def test_spaces_after_the_armour_line_do_not_keep_the_key_visible() -> None:
     body = "\n".join(rand(rng, BASE64, 64) for _ in range(2))
     text = f"before\n-----BEGIN RSA PRIVATE KEY-----  \n{body}\nafter"
     assert redact(text) == ("before\n[credential removed by memdir: private-key]\nafter", 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "caught"),
+    [
+        ("Kite7Mole3Q91Z48", False),  # 80% of its letters in word-like runs: a name
+        ("Kite7Mol3Q91Z48Y", True),  # 70%
+        ("Kitten7XQZR3918452", False),  # 60%, in long runs: a name
+        ("Kitten7XQZRW391845", True),  # 55%
+    ],
+)
+def test_a_value_mostly_made_of_words_is_a_name(value: str, caught: bool) -> None:
+    kinds = [m.kind for m in find_secrets(f'password = "{value}"')]
+    assert kinds == (["secret-assignment"] if caught else [])
