@@ -251,6 +251,40 @@ def run_request(
     return RunReport(tuple(results))
 
 
+def report_lines(report: RunReport) -> list[str]:
+    """What a detached run writes to ``extract.log`` about `report`, one line each."""
+    lines = []
+    if report.queued:
+        lines.append("Another extraction was running; this request runs right after it.")
+    for result in report.results:
+        reason = f" ({result.reason})" if result.reason else ""
+        lines.append(f"session {result.session_id}: {result.status}{reason}")
+        for change in result.changes:
+            moved = f" (from {change.old_path})" if change.old_path else ""
+            lines.append(f"  {change.action}: {change.path}{moved}")
+    return lines
+
+
+def run_ticket(folder: Path, ticket: Path, write: Callable[[str], None]) -> int:
+    """The detached worker's whole job: run the ticket's request, report it, drop the ticket.
+
+    `write` receives the log's text (``python -m memdir.extract`` gives its stdout). The
+    ticket is removed last, even on failure: `drain` waits for it, so the log is complete
+    when `drain` returns. Returns 0 when every run succeeded, 1 when one failed, 2 when
+    the ticket holds no readable request.
+    """
+    try:
+        request = read_ticket(ticket)
+        if request is None:
+            write(f"{ticket}: not a readable extraction request\n")
+            return 2
+        report = run_request(MemoryDir(folder), request)
+        write("".join(line + "\n" for line in report_lines(report)))
+    finally:
+        ticket.unlink(missing_ok=True)
+    return 1 if any(r.status == "failed" for r in report.results) else 0
+
+
 class ExtractionQueue:
     """Runs requests on background threads of this process (the library and the daemon)."""
 
