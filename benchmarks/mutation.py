@@ -58,6 +58,10 @@ class Target:
     deselect: str = _SUBPROCESS_ONLY
 
 
+def _history(*names: str) -> tuple[str, ...]:
+    return tuple(f"tests/history/test_{name}.py" for name in names)
+
+
 TARGETS: tuple[Target, ...] = (
     Target(
         "memdir/store/folder.py",
@@ -133,6 +137,13 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target("memdir/extract/extractor.py", ("tests/extract/test_extractor.py",)),
     Target("memdir/extract/queue.py", ("tests/extract/test_queue.py",)),
+    # history/: each module's own tests, then the recording tests over a bare folder.
+    Target("memdir/history/records.py", _history("records", "recording")),
+    Target("memdir/history/summary.py", _history("summary", "recording")),
+    Target("memdir/history/snapshot.py", _history("snapshot", "recording")),
+    Target("memdir/history/repo.py", _history("repo", "reading", "recording")),
+    Target("memdir/history/reading.py", _history("reading", "recording", "history")),
+    Target("memdir/history/history.py", _history("recording", "history", "reading")),
 )
 
 # mutmut's exit codes for a mutant's test run, as its own `status_by_exit_code` reads them.

@@ -81,11 +81,11 @@ class ExtractSettings:
         env = os.environ if env is None else env
         every, budget = 1, DEFAULT_BUDGET_S
         try:
-            every = max(1, int(env.get("MEMDIR_EXTRACT_EVERY", "") or every))
+            every = max(1, int(env.get("MEMDIR_EXTRACT_EVERY") or every))
         except ValueError:
             pass
         try:
-            budget = max(MIN_ATTEMPT_S, float(env.get("MEMDIR_EXTRACT_BUDGET_S", "") or budget))
+            budget = max(MIN_ATTEMPT_S, float(env.get("MEMDIR_EXTRACT_BUDGET_S") or budget))
         except ValueError:
             pass
         return cls(every=every, budget_s=budget, call_budget_s=min(DEFAULT_CALL_BUDGET_S, budget))

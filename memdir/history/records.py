@@ -141,10 +141,11 @@ def parse_message(
             renames.append((old, new))
         elif key == "Undoes":
             undoes = value
-    try:
-        actor = Actor(kind or "hand-edit", detail)
-    except ValueError:
-        # A commit someone made with plain git: shown as a hand edit by its author.
+    if kind in ACTOR_KINDS:
+        actor = Actor(kind, detail)
+    else:
+        # A commit someone made with plain git (no actor trailer, or one we do not know):
+        # shown as a hand edit by its author.
         actor = Actor("hand-edit", author or None)
     return Operation(
         id=commit_id,

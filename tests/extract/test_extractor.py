@@ -431,3 +431,453 @@ def test_messages_without_user_or_assistant_text_are_skipped_and_the_cursor_move
     # The silent messages are not looked at again.
     again = extractor.extract(silent, session_id="quiet")
     assert (again.status, again.reason) == ("skipped", "no new messages")
+
+
+# -- the state files -----------------------------------------------------------------------
+
+
+def test_the_state_files_sit_under_the_folder_key(store: MemoryDir) -> None:
+    from memdir.paths import folder_key
+
+    state = ExtractState(store.state_path, store.path)
+    assert state.folder == store.state_path / "extract" / folder_key(store.path)
+    assert state.cursor_path("s-1") == state.folder / "cursors" / "s-1.json"
+    assert state.save_marker_path("s-1") == state.folder / "api-saves" / "s-1.json"
+
+
+@pytest.mark.parametrize("session", [".", "..", "a/b", "", "x" * 81, "sp ace", "ü"])
+def test_unsafe_session_ids_are_hashed_into_file_names(store: MemoryDir, session: str) -> None:
+    import hashlib
+
+    state = ExtractState(store.state_path, store.path)
+    stem = hashlib.sha256(session.encode("utf-8")).hexdigest()[:32]
+    assert state.cursor_path(session).name == f"{stem}.json"
+
+
+@pytest.mark.parametrize("session", ["a", "A.b-c_d", "x" * 80, "..."])
+def test_safe_session_ids_are_their_own_file_names(store: MemoryDir, session: str) -> None:
+    state = ExtractState(store.state_path, store.path)
+    assert state.cursor_path(session).name == f"{session}.json"
+
+
+def test_a_cursor_round_trips_and_its_file_is_private(store: MemoryDir) -> None:
+    from memdir.extract.extractor import Cursor
+
+    state = ExtractState(store.state_path, store.path)
+    state.write_cursor("s", Cursor("m-7", 1234.5, 2))
+    path = state.cursor_path("s")
+    assert json.loads(path.read_text()) == {"last_id": "m-7", "processed_at": 1234.5, "eligible": 2}
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert state.read_cursor("s") == Cursor("m-7", 1234.5, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("[1, 2]", (None, 0.0, 0)),
+        ("not json", (None, 0.0, 0)),
+        ('{"last_id": 5}', (None, 0.0, 0)),
+        ('{"last_id": "m", "eligible": 3}', ("m", 0.0, 3)),
+        ('{"last_id": "m", "processed_at": 9}', ("m", 9.0, 0)),
+        ('{"last_id": "m", "processed_at": "soon"}', (None, 0.0, 0)),
+        ('{"last_id": "m", "eligible": [1]}', (None, 0.0, 0)),
+    ],
+)
+def test_a_damaged_cursor_reads_as_what_can_be_trusted(
+    store: MemoryDir, text: str, wanted: tuple[object, ...]
+) -> None:
+    state = ExtractState(store.state_path, store.path)
+    path = state.cursor_path("s")
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    cursor = state.read_cursor("s")
+    assert (cursor.last_id, cursor.processed_at, cursor.eligible) == wanted
+
+
+def test_an_api_save_is_recorded_when_given_and_privately(store: MemoryDir, tmp_path: Path) -> None:
+    record_api_save(store.path, "s", state=store.state_path, when=42.0)
+    state = ExtractState(store.state_path, store.path)
+    assert state.saved_at("s") == 42.0
+    assert state.save_marker_path("s").stat().st_mode & 0o777 == 0o600
+    assert state.saved_at("other") is None
+    state.save_marker_path("bad").write_text('{"at": "yesterday"}', encoding="utf-8")
+    assert state.saved_at("bad") is None
+    # A relative folder names the same folder as its absolute path.
+    elsewhere = tmp_path / "elsewhere-state"
+    listener = api_save_listener(store.path, "t", state=elsewhere)
+    listener(store.path / "x.md")
+    assert ExtractState(elsewhere, store.path).saved_at("t") is not None
+    assert state.saved_at("t") is None
+
+
+def test_settings_from_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEMDIR_EXTRACT_EVERY", "4")
+    monkeypatch.setenv("MEMDIR_EXTRACT_BUDGET_S", "12.5")
+    settings = ExtractSettings.from_env()
+    assert (settings.every, settings.budget_s, settings.call_budget_s) == (4, 12.5, 12.5)
+    assert ExtractSettings.from_env({}) == ExtractSettings()
+    big = ExtractSettings.from_env({"MEMDIR_EXTRACT_BUDGET_S": "100"})
+    assert (big.budget_s, big.call_budget_s) == (100.0, 30.0)
+    tiny = ExtractSettings.from_env({"MEMDIR_EXTRACT_BUDGET_S": "0.001"})
+    from memdir.model.boundary import MIN_ATTEMPT_S
+
+    assert tiny.budget_s == MIN_ATTEMPT_S
+    assert ExtractSettings.from_env({"MEMDIR_EXTRACT_BUDGET_S": "lots"}).budget_s == 60.0
+    assert ExtractSettings.from_env({"MEMDIR_EXTRACT_BUDGET_S": ""}).budget_s == 60.0
+    assert ExtractSettings.from_env({"MEMDIR_EXTRACT_EVERY": ""}).every == 1
+    assert ExtractSettings() == ExtractSettings(1, 60.0, 30.0, 5)
+
+
+def test_the_extractor_reads_its_settings_from_the_environment(
+    store: MemoryDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memdir.extract.extractor import Extractor
+
+    monkeypatch.setenv("MEMDIR_EXTRACT_EVERY", "3")
+    assert Extractor(store).settings.every == 3
+    given = ExtractSettings(every=7)
+    assert Extractor(store, settings=given).settings is given
+
+
+def test_a_result_as_json(store: MemoryDir) -> None:
+    from memdir.extract.changes import FileChange
+    from memdir.extract.extractor import ExtractionResult
+
+    changes = (FileChange("renamed", "b.md", "a.md"), FileChange("created", "c.md"))
+    result = ExtractionResult("s", "written", changes, 2, 4, "why", True)
+    assert result.to_json() == {
+        "session_id": "s",
+        "status": "written",
+        "written": [
+            {"action": "renamed", "path": "b.md", "from": "a.md"},
+            {"action": "created", "path": "c.md"},
+        ],
+        "turns": 2,
+        "messages": 4,
+        "reason": "why",
+        "trailing": True,
+    }
+
+
+# -- the throttle and the cursor -----------------------------------------------------------
+
+
+def test_the_throttle_counts_eligible_turns_in_the_cursor(
+    fake_anthropic: FakeAnthropic, store: MemoryDir, tmp_path: Path
+) -> None:
+    transcript = tmp_path / "s.jsonl"
+    extractor = make_extractor(store, fake_anthropic.url, every=3)
+    state = ExtractState(store.state_path, store.path)
+    write_lines(transcript, chat_lines("t", 1))
+    first = extractor.extract_file(transcript, session_id="s")
+    assert (first.status, first.reason) == ("throttled", "runs every 3 turns (1 so far)")
+    assert state.read_cursor("s").eligible == 1
+    assert state.read_cursor("s").last_id is None  # the messages wait for the run
+    write_lines(transcript, chat_lines("t", 2))
+    second = extractor.extract_file(transcript, session_id="s")
+    assert (second.status, second.reason) == ("throttled", "runs every 3 turns (2 so far)")
+    assert second.messages == 4
+    fake_anthropic.reply_text("nothing to save")
+    write_lines(transcript, chat_lines("t", 3))
+    assert extractor.extract_file(transcript, session_id="s").status == "nothing"
+    cursor = state.read_cursor("s")
+    assert (cursor.last_id, cursor.eligible) == ("t-a2", 0)
+    assert cursor.processed_at > 0
+    write_lines(transcript, chat_lines("t", 4))
+    again = extractor.extract_file(transcript, session_id="s")
+    assert (again.status, again.reason) == ("throttled", "runs every 3 turns (1 so far)")
+
+
+def test_a_trailing_run_resets_the_throttle_count(
+    fake_anthropic: FakeAnthropic, store: MemoryDir, tmp_path: Path
+) -> None:
+    transcript = tmp_path / "s.jsonl"
+    extractor = make_extractor(store, fake_anthropic.url, every=2)
+    state = ExtractState(store.state_path, store.path)
+    write_lines(transcript, chat_lines("t", 1))
+    assert extractor.extract_file(transcript, session_id="s").status == "throttled"
+    fake_anthropic.reply_text("nothing to save")
+    write_lines(transcript, chat_lines("t", 2))
+    assert extractor.extract_file(transcript, session_id="s", trailing=True).status == "nothing"
+    assert state.read_cursor("s").eligible == 0
+
+
+def test_an_old_api_save_does_not_skip_later_turns(
+    fake_anthropic: FakeAnthropic, store: MemoryDir, tmp_path: Path
+) -> None:
+    transcript = write_lines(tmp_path / "s.jsonl", correction_lines())
+    record_api_save(store.path, "s", when=1.0)  # before the first run: skips it
+    extractor = make_extractor(store, fake_anthropic.url)
+    first = extractor.extract_file(transcript, session_id="s")
+    assert first.status == "skipped"
+    assert Stats(store.state_path).read()["extraction_skips"] == 1
+    moved = ExtractState(store.state_path, store.path).read_cursor("s")
+    assert moved.processed_at > 1.0
+    write_lines(transcript, correction_lines() + chat_lines("later", 1))
+    fake_anthropic.reply_text("nothing to save")
+    assert extractor.extract_file(transcript, session_id="s").status == "nothing"
+    # A save at exactly the last run's start time is not newer than it.
+    record_api_save(store.path, "s", when=moved.processed_at)
+    state = ExtractState(store.state_path, store.path)
+    cursor = state.read_cursor("s")
+    record_api_save(store.path, "s", when=cursor.processed_at)
+    write_lines(transcript, correction_lines() + chat_lines("later", 2))
+    fake_anthropic.reply_text("nothing to save")
+    assert extractor.extract_file(transcript, session_id="s").status == "nothing"
+
+
+def test_the_working_folder_locates_relative_writes_to_memory(
+    fake_anthropic: FakeAnthropic, store: MemoryDir, tmp_path: Path
+) -> None:
+    from memdir.extract.extractor import Extractor
+
+    write_call = {
+        "type": "tool_use",
+        "id": "toolu_w",
+        "name": "Write",
+        "input": {"file_path": f"{store.path.name}/x.md", "content": memory_text("X")},
+    }
+    lines = [*correction_lines(), cc_line("assistant", "a3", [write_call])]
+    transcript = write_lines(tmp_path / "s.jsonl", lines)
+    extractor = Extractor(
+        store,
+        client=make_extractor(store, fake_anthropic.url).client,
+        settings=ExtractSettings(),
+        cwd=store.path.parent,
+    )
+    assert extractor.cwd == store.path.parent
+    assert extractor.extract_file(transcript, session_id="s").status == "skipped"
+
+
+# -- what is sent to the model -------------------------------------------------------------
+
+
+def test_each_turn_sends_the_whole_exchange_in_the_apis_shape(
+    fake_anthropic: FakeAnthropic, store: MemoryDir, tmp_path: Path
+) -> None:
+    from memdir.extract.extractor import MAX_TOKENS
+
+    transcript = write_lines(tmp_path / "s.jsonl", correction_lines())
+    [view_id] = fake_anthropic.reply_tool_use(
+        ("memory", {"command": "view", "path": "/memories"}), text="Let me look."
+    )
+    fake_anthropic.reply_text("nothing to save")
+    make_extractor(store, fake_anthropic.url).extract_file(transcript, session_id="s")
+
+    first, second = (r.body for r in fake_anthropic.requests)
+    assert first["max_tokens"] == MAX_TOKENS == 4096
+    assert [m["role"] for m in first["messages"]] == ["user"]
+    prompt = first["messages"][0]["content"]
+    assert second["messages"][0] == {"role": "user", "content": prompt}
+    assert second["messages"][1] == {
+        "role": "assistant",
+        "content": [
+            {"type": "text", "text": "Let me look."},
+            {
+                "type": "tool_use",
+                "id": view_id,
+                "name": "memory",
+                "input": {"command": "view", "path": "/memories"},
+            },
+        ],
+    }
+    [result] = second["messages"][2]["content"]
+    assert second["messages"][2]["role"] == "user"
+    assert set(result) == {"type", "tool_use_id", "content", "is_error"}
+    assert (result["type"], result["tool_use_id"], result["is_error"]) == (
+        "tool_result",
+        view_id,
+        False,
+    )
+    assert len(second["messages"]) == 3
+
+
+def test_other_blocks_are_sent_back_without_empty_fields(
+    fake_anthropic: FakeAnthropic, store: MemoryDir, tmp_path: Path
+) -> None:
+    transcript = write_lines(tmp_path / "s.jsonl", correction_lines())
+    server_call = {
+        "type": "server_tool_use",
+        "id": "srvtoolu_1",
+        "name": "web_search",
+        "input": {"query": "x"},
+        "caller": None,
+    }
+    memory_call = {
+        "type": "tool_use",
+        "id": "toolu_m",
+        "name": "memory",
+        "input": {"command": "view", "path": "/memories"},
+    }
+    fake_anthropic.reply_json(
+        fake_anthropic.message_body([server_call, memory_call], stop_reason="tool_use")
+    )
+    fake_anthropic.reply_text("nothing to save")
+    make_extractor(store, fake_anthropic.url).extract_file(transcript, session_id="s")
+    sent = fake_anthropic.requests[1].body["messages"][1]["content"]
+    assert sent == [{k: v for k, v in server_call.items() if v is not None}, memory_call]
+
+
+def test_a_call_to_another_tool_is_answered_with_an_error(
+    fake_anthropic: FakeAnthropic, store: MemoryDir, tmp_path: Path
+) -> None:
+    transcript = write_lines(tmp_path / "s.jsonl", correction_lines())
+    [call_id] = fake_anthropic.reply_tool_use(("bash", {"command": "ls"}))
+    fake_anthropic.reply_text("nothing to save")
+    result = make_extractor(store, fake_anthropic.url).extract_file(transcript, session_id="s")
+    assert result.status == "nothing" and result.turns == 2
+    [answer] = tool_results(fake_anthropic.requests[1].body)
+    assert answer == {
+        "type": "tool_result",
+        "tool_use_id": call_id,
+        "content": "Error: there is no tool 'bash'; use memory",
+        "is_error": True,
+    }
+
+
+def test_the_budget_left_must_cover_one_attempt(
+    fake_anthropic: FakeAnthropic, store: MemoryDir, tmp_path: Path
+) -> None:
+    from memdir.errors import ModelError
+    from memdir.extract.extractor import Extractor
+    from memdir.model.boundary import MIN_ATTEMPT_S
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.budgets: list[float] = []
+
+        def create_message(self, *, budget_s: float, **params: object) -> object:
+            self.budgets.append(budget_s)
+            raise ModelError("stop here", kind="server")
+
+    transcript = write_lines(tmp_path / "s.jsonl", correction_lines())
+    client = Recorder()
+    exact = ExtractSettings(budget_s=MIN_ATTEMPT_S, call_budget_s=4.0)
+    ticks = iter([0.0, 0.0])  # exactly one attempt's worth left
+    extractor = Extractor(store, client=client, settings=exact, clock=lambda: next(ticks))
+    result = extractor.extract_file(transcript, session_id="s")
+    assert client.budgets == [MIN_ATTEMPT_S]
+    assert (result.status, result.reason) == ("failed", "stop here")
+    settings = ExtractSettings(budget_s=10.0, call_budget_s=4.0)
+    ticks = iter([0.0, 0.0])
+    extractor = Extractor(store, client=client, settings=settings, clock=lambda: next(ticks))
+    extractor.extract_file(transcript, session_id="s")
+    assert client.budgets[-1] == 4.0  # one call takes at most its own budget
+
+
+def test_running_out_of_budget_is_a_retryable_timeout(
+    store: MemoryDir, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from memdir.errors import ModelError
+    from memdir.extract.extractor import Extractor
+
+    seen: list[ModelError] = []
+
+    class Never:
+        def create_message(self, **params: object) -> object:
+            raise AssertionError("no call is made without budget")
+
+    transcript = write_lines(tmp_path / "s.jsonl", correction_lines())
+    extractor = Extractor(
+        store, client=Never(), settings=ExtractSettings(budget_s=2.5), clock=lambda: 0.0
+    )
+    real = extractor._converse
+
+    def converse(*args: object) -> None:
+        try:
+            real(*args)  # type: ignore[arg-type]
+        except ModelError as exc:
+            seen.append(exc)
+            raise
+
+    extractor._converse = converse  # type: ignore[method-assign]
+    ticks = iter([0.0, 2.5])
+    extractor._clock = lambda: next(ticks)
+    with caplog.at_level(logging.WARNING, logger="memdir.extract.extractor"):
+        result = extractor.extract_file(transcript, session_id="s")
+    [error] = seen
+    assert (error.kind, error.retryable) == ("timeout", True)
+    assert str(error) == "the extraction ran out of its 2.5s budget"
+    assert result.reason == "the extraction ran out of its 2.5s budget"
+    assert f"extraction failed for {store.path}: the extraction ran out" in caplog.text
+
+
+def test_a_direct_call_is_not_trailing_and_reports_its_session_and_messages(
+    fake_anthropic: FakeAnthropic, store: MemoryDir, caplog: pytest.LogCaptureFixture
+) -> None:
+    messages = from_messages([{"role": "user", "content": "hello"}])
+    extractor = make_extractor(store, fake_anthropic.url, every=2)
+    with caplog.at_level(logging.INFO, logger="memdir.extract.extractor"):
+        result = extractor.extract(messages, session_id="py-1")
+    assert (result.session_id, result.status, result.messages, result.trailing) == (
+        "py-1",
+        "throttled",
+        1,
+        False,
+    )
+    [record] = caplog.records
+    assert record.getMessage() == f"extraction {store.path}: {json.dumps(result.to_json())}"
+
+
+def test_a_skip_for_the_agents_own_writes_is_counted_once_and_says_why(
+    fake_anthropic: FakeAnthropic, store: MemoryDir, tmp_path: Path
+) -> None:
+    transcript = write_lines(tmp_path / "s.jsonl", correction_lines())
+    record_api_save(store.path, "s")
+    result = make_extractor(store, fake_anthropic.url).extract_file(transcript, session_id="s")
+    assert (result.status, result.reason) == (
+        "skipped",
+        "the agent wrote to the memory folder itself",
+    )
+    assert Stats(store.state_path).read()["extraction_skips"] == 1
+
+
+def test_a_throttled_turn_keeps_the_cursor_where_the_last_run_left_it(
+    fake_anthropic: FakeAnthropic, store: MemoryDir, tmp_path: Path
+) -> None:
+    transcript = tmp_path / "s.jsonl"
+    extractor = make_extractor(store, fake_anthropic.url, every=2)
+    state = ExtractState(store.state_path, store.path)
+    fake_anthropic.reply_text("nothing to save")
+    write_lines(transcript, chat_lines("t", 1))
+    assert extractor.extract_file(transcript, session_id="s", trailing=True).status == "nothing"
+    ran = state.read_cursor("s")
+    write_lines(transcript, chat_lines("t", 2))
+    assert extractor.extract_file(transcript, session_id="s").status == "throttled"
+    assert state.read_cursor("s") == type(ran)(ran.last_id, ran.processed_at, 1)
+
+
+@pytest.mark.parametrize(("session", "detail"), [("s-9", "s-9"), ("", None)])
+def test_the_extractors_writes_are_recorded_in_the_stores_own_history(
+    fake_anthropic: FakeAnthropic,
+    memory_dir: Path,
+    tmp_path: Path,
+    session: str,
+    detail: str | None,
+) -> None:
+    from memdir.history import Actor
+
+    store = MemoryDir(memory_dir, state=tmp_path / "own-state")
+    transcript = write_lines(tmp_path / "s.jsonl", correction_lines())
+    fake_anthropic.reply_tool_use(
+        ("memory", {"command": "create", "path": "/memories/db.md", "file_text": FEEDBACK_TEXT})
+    )
+    fake_anthropic.reply_text("saved")
+    result = make_extractor(store, fake_anthropic.url).extract_file(transcript, session_id=session)
+    assert result.status == "written"
+    [op] = store.history()
+    assert op.actor == Actor("extractor", detail)
+    assert op.files == ("db.md", "MEMORY.md")
+
+
+def test_a_failure_after_a_write_counts_the_write(
+    fake_anthropic: FakeAnthropic, store: MemoryDir, tmp_path: Path
+) -> None:
+    transcript = write_lines(tmp_path / "s.jsonl", correction_lines())
+    fake_anthropic.reply_tool_use(
+        ("memory", {"command": "create", "path": "/memories/db.md", "file_text": FEEDBACK_TEXT})
+    )
+    fake_anthropic.reply_error(400)
+    make_extractor(store, fake_anthropic.url).extract_file(transcript, session_id="s")
+    counts = Stats(store.state_path).read()
+    assert (counts["extraction_failures"], counts["memories_written"]) == (1, 1)
