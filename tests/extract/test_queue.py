@@ -711,3 +711,101 @@ def test_the_worker_process_main_checks_its_arguments(
     ticket.write_text("[]", encoding="utf-8")
     assert main([str(tmp_path / "memory"), str(ticket)]) == 2
     assert capsys.readouterr().out == f"{ticket}: not a readable extraction request\n"
+
+
+def test_drain_waits_for_a_run_that_ends_in_time(store: MemoryDir) -> None:
+    files = QueueFiles.for_store(store)
+    held = files.try_lock()
+    assert held is not None
+    releaser = threading.Timer(0.3, held.release)
+    releaser.start()
+    try:
+        assert drain(30.0, memory_dir=store.path)
+    finally:
+        releaser.join()
+
+
+def test_drain_of_one_folder_looks_in_the_given_state_folder(
+    memory_dir: Path, tmp_path: Path
+) -> None:
+    own = MemoryDir(memory_dir, state=tmp_path / "own-state")
+    held = QueueFiles.for_store(own).try_lock()
+    assert held is not None
+    try:
+        assert not drain(0.1, memory_dir=memory_dir, state=tmp_path / "own-state")
+        assert drain(0.1, memory_dir=memory_dir)  # the default state folder is idle
+    finally:
+        held.release()
+
+
+def test_a_vanished_ticket_is_not_busy(store: MemoryDir, tmp_path: Path) -> None:
+    files = QueueFiles.for_store(store)
+    files.tickets.mkdir(parents=True)
+    (files.tickets / "123-gone.json").symlink_to(tmp_path / "missing.json")
+    assert not files.busy(time.time())
+
+
+def test_a_ticket_already_removed_is_refused_without_an_error(tmp_path: Path) -> None:
+    from memdir.extract.queue import run_ticket
+
+    written: list[str] = []
+    assert run_ticket(tmp_path / "memory", tmp_path / "gone.json", written.append) == 2
+    assert written == [f"{tmp_path / 'gone.json'}: not a readable extraction request\n"]
+
+
+def test_an_unreadable_transcript_is_waited_for_not_raised(tmp_path: Path) -> None:
+    folder = tmp_path / "a-folder.jsonl"
+    folder.mkdir()
+    clock = _Clock()
+    assert wait_for_transcript(folder, "x", timeout=0.5, clock=clock, sleep=clock.sleep) is None
+    assert len(clock.sleeps) == 2
+
+
+def test_a_request_that_waits_hands_the_messages_it_read_to_the_run(
+    store: MemoryDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memdir.extract import queue as queue_mod
+    from memdir.extract.extractor import ExtractionResult
+
+    path = write_lines(tmp_path / "t.jsonl", correction_lines())
+    waits: list[tuple[str, float]] = []
+    real_wait = queue_mod.wait_for_transcript
+
+    def wait(transcript: Path, text: str, *, timeout: float) -> object:
+        waits.append((text, timeout))
+        return real_wait(transcript, text, timeout=timeout)
+
+    calls: list[tuple[str, object]] = []
+
+    class Recording:
+        def extract(self, messages: object, **kwargs: object) -> ExtractionResult:
+            calls.append(("extract", [m.id for m in messages]))  # type: ignore[attr-defined]
+            return ExtractionResult("s", "nothing")
+
+        def extract_file(self, path: object, **kwargs: object) -> ExtractionResult:
+            calls.append(("extract_file", path))
+            return ExtractionResult("s", "nothing")
+
+    monkeypatch.setattr(queue_mod, "wait_for_transcript", wait)
+    waiting = ExtractionRequest(path, "s", time.time(), "Understood, real database.")
+    run_request(store, waiting, extractor=Recording(), wait_s=3.5)  # type: ignore[arg-type]
+    assert waits == [("Understood, real database.", 3.5)]
+    assert calls == [("extract", ["u1", "a1", "u2", "a2"])]
+
+
+def test_the_log_says_when_the_turn_never_came(
+    store: MemoryDir, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from memdir.extract.extractor import ExtractionResult
+
+    class Nothing:
+        def extract_file(self, path: object, **kwargs: object) -> ExtractionResult:
+            return ExtractionResult("s", "nothing")
+
+    path = write_lines(tmp_path / "t.jsonl", correction_lines()[:3])
+    waiting = ExtractionRequest(path, "s", time.time(), "Understood, real database.")
+    with caplog.at_level("INFO", logger="memdir.extract.queue"):
+        run_request(store, waiting, extractor=Nothing(), wait_s=0.0)  # type: ignore[arg-type]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"transcript {path} never showed the last turn; using it as is"
+    ]
