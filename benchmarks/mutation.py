@@ -137,6 +137,10 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target("memdir/extract/extractor.py", ("tests/extract/test_extractor.py",)),
     Target("memdir/extract/queue.py", ("tests/extract/test_queue.py",)),
+    Target(
+        "memdir/extract/schedule.py",
+        ("tests/extract/test_schedule.py", "tests/extract/test_queue.py"),
+    ),
     # history/: each module's own tests, then the recording tests over a bare folder.
     Target("memdir/history/records.py", _history("records", "recording")),
     Target("memdir/history/summary.py", _history("summary", "recording")),
