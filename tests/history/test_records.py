@@ -181,3 +181,10 @@ def test_lines_that_are_not_our_trailers_are_ignored() -> None:
 def test_timestamps_are_utc() -> None:
     assert from_timestamp(0) == datetime(1970, 1, 1, tzinfo=UTC)
     assert from_timestamp(86400).tzinfo is UTC
+
+
+def test_trailer_values_may_hold_the_separator_and_bare_keys_are_not_trailers() -> None:
+    text = commit_message("s", actor=Actor("cli"), files=("notes: draft.md",))
+    assert parse_message("c" * 40, "", WHEN, text, "").files == ("notes: draft.md",)
+    plain = parse_message("c" * 40, "", WHEN, "s\n\nFile: x.md\nActor: cli\n", "Ann")
+    assert (plain.files, plain.actor) == ((), Actor("hand-edit", "Ann"))

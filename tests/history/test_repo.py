@@ -213,3 +213,34 @@ def test_size_on_disk_counts_every_file(repo: Repo) -> None:
     assert before == sum(p.stat().st_size for p in repo.git_dir.rglob("*") if p.is_file())
     (repo.git_dir / "info" / "big").write_bytes(b"x" * 1000)
     assert repo.size_on_disk() == before + 1000
+
+
+@needs_git
+def test_commits_are_in_utc_with_the_actor_as_author(repo: Repo) -> None:
+    first = write(repo, {"a.md": b"alpha"})
+    repo.set_head(first.id)
+    shown = subprocess.run(
+        ["git", f"--git-dir={repo.git_dir}", "log", "--format=%ai|%ci|%cn <%ce>"],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout.strip()
+    assert shown == "2023-11-14 22:13:20 +0000|2023-11-14 22:13:20 +0000|cli <memdir@localhost>"
+
+
+def test_a_blob_already_packed_is_not_written_again(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repo_mod, "PACK_THRESHOLD", 1)
+    objects = repo.git_dir / "objects"
+    first = write(repo, {"a.md": b"alpha"})
+    repo.set_head(first.id)
+    for n in range(200):
+        (objects / f"{n:02x}").mkdir(exist_ok=True)
+    with repo.session():
+        repo.maybe_pack()
+    sha = blob_id(b"alpha")
+    assert not (objects / sha[:2] / sha[2:]).exists()
+    with repo.session():
+        write(repo, {"b.md": b"alpha"}, parent=first.id)
+    assert not (objects / sha[:2] / sha[2:]).exists()

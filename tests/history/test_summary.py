@@ -13,7 +13,7 @@ def memory(name: str, description: str, body: str = "body", type_: str = "projec
 
 def reader(old: dict[str, bytes], new: dict[str, bytes]) -> Callable[[str, str], bytes]:
     def read(path: str, side: str) -> bytes:
-        return (old if side == "old" else new)[path]
+        return {"old": old, "new": new}[side][path]
 
     return read
 
@@ -160,3 +160,62 @@ def test_a_summary_is_cut_at_160_characters() -> None:
 
 def test_nothing_changed_says_so() -> None:
     assert summary({"a.md": b"x"}, {"a.md": b"x"}) == "no change"
+
+
+def test_body_lines_added_or_changed_apart_are_all_counted() -> None:
+    head = b"---\nname: A\n---\n"
+    assert summary({"a.md": head + b"x\n"}, {"a.md": head + b"x\ny\n"}) == "edit a.md: body +1 -0"
+    assert summary({"a.md": head + b"x\ny\n"}, {"a.md": head + b"x\n"}) == "edit a.md: body +0 -1"
+    old = head + b"a\nb\nc\nd\ne\n"
+    new = head + b"A\nb\nc\nD\ne\n"
+    assert summary({"a.md": old}, {"a.md": new}) == "edit a.md: body +2 -2"
+    assert summary({"MEMORY.md": b"a\nb\nc\nd\n"}, {"MEMORY.md": b"b\nc\n"}) == (
+        "edit MEMORY.md (+0 -2 lines)"
+    )
+    assert summary({"MEMORY.md": b"b\n"}, {"MEMORY.md": b"a\nb\nc\n"}) == (
+        "edit MEMORY.md (+2 -0 lines)"
+    )
+
+
+def test_a_field_added_or_removed_is_named() -> None:
+    old = b"---\nname: A\n---\nbody\n"
+    new = b"---\nname: A\ntags: x\n---\nbody\n"
+    assert summary({"a.md": old}, {"a.md": new}) == "edit a.md: tags"
+    assert summary({"a.md": new}, {"a.md": old}) == "edit a.md: tags"
+
+
+def test_bytes_that_are_not_utf8_are_summarised_not_refused() -> None:
+    bad = b"---\nname: \xff\xfe\n---\nbody \xc3\n"
+    worse = b"---\nname: x\xfd\n---\nbody \xc3\nmore \x80\n"
+    assert summary({"a.md": bad}, {"a.md": worse}) == "edit a.md: name, body +1 -0"
+    assert summary({"MEMORY.md": b"\xff\n"}, {"MEMORY.md": b"\xff\n\xfe\n"}) == (
+        "edit MEMORY.md (+1 -0 lines)"
+    )
+    assert summary({}, {"e.md": b""}) == "add e.md"
+
+
+def test_a_description_of_exactly_70_characters_is_kept_whole() -> None:
+    text = "d" * 70
+    assert summary({}, {"a.md": memory("A", text)}) == f"add a.md (project): {text}"
+    assert summary({}, {"a.md": memory("A", "d" * 71)}) == f"add a.md (project): {'d' * 69}…"
+
+
+def test_quotes_only_are_taken_off_a_value() -> None:
+    assert summary({"a.md": memory("BOX", "d")}, {"a.md": memory("BO", "d")}) == "edit a.md: name"
+    assert summary({"a.md": memory("BOX", "d")}, {}) == 'delete a.md ("BOX")'
+
+
+def test_folded_values_join_their_lines() -> None:
+    folded = b"---\nname: first\n  second\n\tthird\n---\nbody\n"
+    assert summary({"a.md": folded}, {}) == 'delete a.md ("first second third")'
+    other = b"---\nname: other\n  second\n\tthird\n---\nbody\n"
+    assert summary({"a.md": folded}, {"a.md": other}) == "edit a.md: name"
+    tabbed = b"---\nname: first\n  second\n\tfourth\n---\nbody\n"
+    assert summary({"a.md": folded}, {"a.md": tabbed}) == "edit a.md: name"
+
+
+def test_line_counts_of_a_long_repetitive_index_are_exact() -> None:
+    # difflib's "autojunk" would treat lines repeated this often as junk and miscount.
+    old = b"- [x](x.md)\n- [y](y.md)\n" * 150
+    new = b"- [x](x.md)\n- [y](y.md)\n" * 75 + b"- [z](z.md)\n" + b"- [x](x.md)\n- [y](y.md)\n" * 75
+    assert summary({"MEMORY.md": old}, {"MEMORY.md": new}) == "edit MEMORY.md (+1 -0 lines)"
