@@ -225,3 +225,147 @@ def test_an_unreadable_file_is_left_out(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr("builtins.open", refusing)
     snap, _ = take(tmp_path, StatCache(tmp_path / "cache"), {})
     assert snap.files == {"b.md": blob_id(b"b")} and snap.skipped == {}
+
+
+def in_order(monkeypatch: pytest.MonkeyPatch, *, fail: str = "", vanish: str = "") -> None:
+    """Folder listings in name order; listing `fail` raises; `vanish` is gone once listed."""
+    real = os.scandir
+
+    def scandir(path: str) -> list[os.DirEntry[str]]:
+        if fail and path.endswith(fail):
+            raise PermissionError(13, "Permission denied", path)
+        entries = sorted(real(path), key=lambda e: e.name)
+        for entry in entries:
+            if entry.name == vanish:
+                os.unlink(entry.path)
+        return entries
+
+    monkeypatch.setattr(snapshot.os, "scandir", scandir)
+
+
+def test_a_folder_that_cannot_be_listed_does_not_stop_the_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("a", "bad"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "x.md").write_text(name)
+    in_order(monkeypatch, fail="bad")
+    assert [relative for relative, _ in walk(tmp_path)] == ["a/x.md"]
+
+
+def test_a_file_gone_before_its_stat_does_not_stop_the_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("a.md", "b.md"):
+        (tmp_path / name).write_text(name)
+    in_order(monkeypatch, vanish="a.md")
+    assert [relative for relative, _ in walk(tmp_path)] == ["b.md"]
+
+
+def test_every_file_after_a_left_out_one_is_still_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each way a file is passed over, first in the walk, then an ordinary file after it.
+    (tmp_path / "a-big.md").write_bytes(b"x" * (MAX_FILE_BYTES + 1))
+    (tmp_path / "b-known.md").write_bytes(b"known")
+    (tmp_path / "c-key.md").write_text(f"key {PLANTED}\n")
+    (tmp_path / "d-plain.md").write_bytes(b"plain")
+    in_order(monkeypatch)
+    monkeypatch.setattr(snapshot, "walk", lambda root: iter(sorted(walk(root))))
+    snap, _ = take(tmp_path, StatCache(tmp_path / ".cache"), {"old.md": blob_id(b"known")})
+    assert sorted(snap.files) == ["b-known.md", "d-plain.md"]
+    assert sorted(snap.skipped) == ["a-big.md", "c-key.md"]
+
+
+def test_a_file_that_cannot_be_opened_does_not_stop_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.md").write_bytes(b"a")
+    (tmp_path / "b.md").write_bytes(b"b")
+    monkeypatch.setattr(snapshot, "walk", lambda root: iter(sorted(walk(root))))
+    real_open = open
+
+    def refusing(path: object, *args: object, **kwargs: object) -> object:
+        if str(path).endswith("a.md"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", refusing)
+    snap, _ = take(tmp_path, StatCache(tmp_path / ".cache"), {})
+    assert snap.files == {"b.md": blob_id(b"b")}
+
+
+def test_a_cached_file_is_not_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "a.md").write_bytes(b"alpha")
+    cache = StatCache(tmp_path / "cache")
+    take(folder, cache, {})
+    later(monkeypatch)
+    cache.save()
+    opened: list[str] = []
+    real_open = open
+
+    def counting(path: object, *args: object, **kwargs: object) -> object:
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", counting)
+    snap, fresh = take(folder, StatCache(tmp_path / "cache"), {"a.md": blob_id(b"alpha")})
+    assert snap.files == {"a.md": blob_id(b"alpha")} and fresh == {}
+    assert not [p for p in opened if p.endswith("a.md")]
+
+
+def test_a_cached_id_not_yet_recorded_is_read_once_more_for_its_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "a.md").write_bytes(b"a")
+    (folder / "b.md").write_bytes(b"b")
+    cache = StatCache(tmp_path / "cache")
+    take(folder, cache, {})
+    later(monkeypatch)
+    cache.save()
+    monkeypatch.setattr(snapshot, "walk", lambda root: iter(sorted(walk(root))))
+    real = Path.read_bytes
+
+    def refusing(self: Path) -> bytes:
+        if self.name == "a.md":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refusing)
+    snap, fresh = take(folder, StatCache(tmp_path / "cache"), {})
+    assert snap.files == {"b.md": blob_id(b"b")} and fresh == {blob_id(b"b"): b"b"}
+
+
+def test_a_credential_next_to_bytes_that_are_not_utf8_is_found(tmp_path: Path) -> None:
+    (tmp_path / "key.md").write_bytes(b"\xff\xfe broken\n" + f"key {PLANTED}\n".encode())
+    snap, _ = take(tmp_path, StatCache(tmp_path / ".cache"), {})
+    assert list(snap.skipped) == ["key.md"] and snap.files == {}
+
+
+def test_a_removed_file_alone_makes_the_cache_worth_saving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "a.md").write_bytes(b"a")
+    (folder / "b.md").write_bytes(b"b")
+    cache = StatCache(tmp_path / "cache")
+    take(folder, cache, {})
+    later(monkeypatch)
+    cache.save()
+    (folder / "b.md").unlink()
+    cache = StatCache(tmp_path / "cache")
+    take(folder, cache, {})  # a.md is trusted from the cache: only the removal changed it
+    assert cache._dirty
+
+
+def test_a_cache_that_cannot_be_written_is_skipped_quietly(tmp_path: Path) -> None:
+    cache = StatCache(tmp_path / "missing-folder" / "cache")
+    cache.mark_secret("s")
+    cache.save()
+    assert not (tmp_path / "missing-folder").exists()
+    assert cache._dirty  # still to be written next time
