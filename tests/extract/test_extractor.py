@@ -881,3 +881,35 @@ def test_a_failure_after_a_write_counts_the_write(
     make_extractor(store, fake_anthropic.url).extract_file(transcript, session_id="s")
     counts = Stats(store.state_path).read()
     assert (counts["extraction_failures"], counts["memories_written"]) == (1, 1)
+
+
+def test_text_and_tool_calls_go_back_with_only_the_fields_a_request_takes(
+    fake_anthropic: FakeAnthropic, store: MemoryDir, tmp_path: Path
+) -> None:
+    # Response blocks carry extra fields (citations, the caller of a tool call) that the
+    # request shape does not take: text goes back as its text, a tool call as its call.
+    transcript = write_lines(tmp_path / "s.jsonl", correction_lines())
+    citation = {
+        "type": "char_location",
+        "cited_text": "x",
+        "document_index": 0,
+        "document_title": "doc",
+        "start_char_index": 0,
+        "end_char_index": 1,
+    }
+    text = {"type": "text", "text": "Looking.", "citations": [citation]}
+    call = {
+        "type": "tool_use",
+        "id": "toolu_c",
+        "name": "memory",
+        "input": {"command": "view", "path": "/memories"},
+        "caller": {"type": "direct"},
+    }
+    fake_anthropic.reply_json(fake_anthropic.message_body([text, call], stop_reason="tool_use"))
+    fake_anthropic.reply_text("nothing to save")
+    make_extractor(store, fake_anthropic.url).extract_file(transcript, session_id="s")
+    sent = fake_anthropic.requests[1].body["messages"][1]["content"]
+    assert sent == [
+        {"type": "text", "text": "Looking."},
+        {k: v for k, v in call.items() if k != "caller"},
+    ]
