@@ -210,20 +210,23 @@ class Repo:
         commit = Commit()
         commit.tree = tree_id
         commit.parents = [_oid(parent)] if parent else []
-        who = author.encode("utf-8") + b" <" + _EMAIL + b">"
+        # A name that is not UTF-8 (a file name on Linux can be any bytes) is stored as
+        # its bytes, as git itself does; it reads back with U+FFFD in their place.
+        who = author.encode("utf-8", "surrogateescape") + b" <" + _EMAIL + b">"
         commit.author = commit.committer = who
         commit.author_time = commit.commit_time = when
         commit.author_timezone = commit.commit_timezone = 0
         commit.encoding = b"UTF-8"
-        commit.message = message.encode("utf-8")
+        commit.message = message.encode("utf-8", "surrogateescape")
         self._add(commit)
         return CommitInfo(
             id=commit.id.decode("ascii"),
             parent=parent,
             tree=tree_id.decode("ascii"),
             time=from_timestamp(when),
-            message=message,
-            author=author,
+            # As `commit` reads it back, so a record and a later read agree.
+            message=commit.message.decode("utf-8", "replace"),
+            author=author.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
         )
 
     def _add(self, obj: ShaFile) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -346,3 +347,30 @@ def test_a_folder_under_home_is_named_by_its_full_path(
     relative = History.for_folder(Path("memory"), state_dir=tmp_path / "state", env={})
     assert by_home.folder == relative.folder == tmp_path / "memory"
     assert by_home.path == relative.path
+
+
+def test_a_file_name_that_is_not_utf8_does_not_block_recording(
+    history: History, folder: Path
+) -> None:
+    # Linux file names are bytes: a hand-made one that is not UTF-8 is recorded under its
+    # exact name; the operation's text shows U+FFFD in place of the odd bytes.
+    name = os.fsdecode(b"caf\xe9.md")
+    (folder / name).write_bytes(b"x")
+    op = history.record(Actor("cli"))
+    assert op is not None
+    assert op.files == ("caf\ufffd.md",)
+    assert op.summary == "add caf\ufffd.md"
+    assert history.files_at(history.at(op.id)) == {name: blob_id(b"x")}
+    write(folder, a="a")
+    assert history.record(Actor("cli")) is not None
+
+
+def test_a_library_actor_named_by_bytes_is_recorded(
+    history: History, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "argv", [os.fsdecode(b"/usr/bin/agent-\xe9")])
+    write(folder, a="a")
+    op = history.record(Actor.library())
+    assert op is not None and op.actor == Actor("library", "agent-\ufffd")

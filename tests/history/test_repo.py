@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -151,6 +152,12 @@ def test_rewriting_a_commit_keeps_all_but_its_parent(repo: Repo) -> None:
     second = write(repo, {"a.md": b"beta"}, parent=first.id, when=1_700_000_500)
     moved = repo.rewrite(second, parent="")
     assert moved.id != second.id and moved.parent == ""
+    assert (moved.tree, moved.time, moved.message, moved.author) == (
+        second.tree,
+        second.time,
+        second.message,
+        second.author,
+    )
     again = repo.commit(moved.id)
     assert (again.tree, again.time, again.message, again.author) == (
         second.tree,
@@ -174,6 +181,7 @@ def test_objects_are_packed_only_past_the_threshold(
     objects = repo.git_dir / "objects"
     for n in range(199):
         (objects / f"{n:02x}").mkdir(exist_ok=True)
+    monkeypatch.setattr(type(repo.store), "count_loose_objects", lambda self: PACK_THRESHOLD)
     repo.maybe_pack()
     assert packed == []  # 199 fan-out folders (+ info, pack): not worth counting files
     (objects / "c7").mkdir()
@@ -244,3 +252,95 @@ def test_a_blob_already_packed_is_not_written_again(
     with repo.session():
         write(repo, {"b.md": b"alpha"}, parent=first.id)
     assert not (objects / sha[:2] / sha[2:]).exists()
+
+
+def test_tree_entries_are_regular_files(repo: Repo) -> None:
+    from dulwich.objects import Tree
+
+    first = write(repo, {"a.md": b"alpha"})
+    tree = repo.store[first.tree.encode()]
+    assert isinstance(tree, Tree)
+    assert [(e.path, e.mode) for e in tree.iteritems()] == [(b"a.md", 0o100644)]
+
+
+def test_a_file_name_that_is_not_utf8_round_trips(repo: Repo) -> None:
+    name = os.fsdecode(b"caf\xe9.md")  # as os.scandir gives a Latin-1 name on Linux
+    first = write(repo, {name: b"alpha"})
+    assert repo.tree_files(first.tree) == {name: blob_id(b"alpha")}
+
+
+def test_an_operation_carries_its_parent_and_a_plain_commit_its_author(repo: Repo) -> None:
+    first = write(repo, {"a.md": b"alpha"})
+    plain = repo.write(
+        files={"a.md": blob_id(b"beta")},
+        new_blobs={blob_id(b"beta"): b"beta"},
+        parent=first.id,
+        message="fixed by hand\n",
+        author="Ann Lee",
+        when=1_700_000_000,
+    )
+    read = repo.commit(plain.id)
+    assert read.author == "Ann Lee"
+    op = read.operation()
+    assert op.parent == first.id
+    assert op.actor == Actor("hand-edit", "Ann Lee")
+
+
+def test_a_commit_with_bytes_that_are_not_utf8_still_reads(repo: Repo) -> None:
+    from dulwich.objects import Commit
+
+    first = write(repo, {"a.md": b"alpha"})
+    commit = Commit()
+    commit.tree = first.tree.encode()
+    commit.parents = []
+    commit.author = commit.committer = b"Ren\xe9 <r@example.com>"
+    commit.author_time = commit.commit_time = 1_700_000_000
+    commit.author_timezone = commit.commit_timezone = 0
+    commit.message = b"caf\xe9 notes\n"
+    repo.store.add_object(commit)
+    read = repo.commit(commit.id.decode())
+    assert read.author == "Ren\ufffd"
+    assert read.message == "caf\ufffd notes\n"
+
+
+def test_create_over_a_half_made_repository(repo: Repo) -> None:
+    (repo.git_dir / "HEAD").unlink()  # as a crash between the folders and HEAD leaves it
+    assert not repo.exists()
+    repo.create()
+    assert repo.exists() and repo.head() == ""
+
+
+def test_packing_a_repository_without_objects_is_skipped(repo: Repo) -> None:
+    shutil.rmtree(repo.git_dir / "objects")
+    repo.maybe_pack()  # best effort: no error
+
+
+def test_a_file_vanishing_while_sizing_is_left_out(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = repo.size_on_disk()
+    (repo.git_dir / "info" / "gone").write_bytes(b"x" * 1000)
+    real = os.lstat
+
+    def lstat(path: str) -> os.stat_result:
+        if path.endswith("gone"):
+            raise FileNotFoundError(2, "No such file", path)
+        return real(path)
+
+    monkeypatch.setattr(repo_mod.os, "lstat", lstat)
+    assert repo.size_on_disk() == before
+
+
+def test_a_lock_that_is_already_gone_is_retried(repo: Repo, tmp_path: Path) -> None:
+    from dulwich.file import FileLocked
+
+    attempts: list[int] = []
+
+    def write_once_locked() -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise FileLocked(str(tmp_path / "x"), str(tmp_path / "x.lock"))  # no such file
+        return 42
+
+    assert repo._retry_locked(write_once_locked) == 42
+    assert len(attempts) == 2
