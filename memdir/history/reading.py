@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
-from ..errors import HistoryError, OperationNotFoundError
+from ..errors import HistoryError, OperationNotFoundError, StoreIOError
 from ..fsio import atomic_write
 from .records import Operation
 from .repo import CommitInfo, Repo
@@ -69,7 +69,8 @@ class HistoryReader:
         return files
 
     def _save_head_files(self, head: str, files: dict[str, str]) -> None:
-        with contextlib.suppress(OSError):
+        # Only a cache: a state folder that cannot take it costs a tree read next time.
+        with contextlib.suppress(OSError, StoreIOError):
             atomic_write(self.path / "memdir-tree", marshal.dumps((head, files)), durable=False)
 
     # -- reading ---------------------------------------------------------------------

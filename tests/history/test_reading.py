@@ -306,3 +306,36 @@ def test_ids_and_words_are_not_dates(text: str) -> None:
 def test_short_hex_like_dates_still_parse() -> None:
     assert parse_when("2026") is None  # four hex digits: an operation id first
     assert parse_when("202") is None  # not a date either
+
+
+def test_a_missing_truncated_or_odd_tree_cache_is_rebuilt(history: History) -> None:
+    a = put(history, {"a.md": "a"})
+    cache = history.path / "memdir-tree"
+    wanted = {"a.md": blob_id(b"a")}
+    for damage in (None, b"", marshal.dumps(5), marshal.dumps((a,))):
+        if damage is None:
+            cache.unlink()
+        else:
+            cache.write_bytes(damage)
+        assert history._head_files(a) == wanted, damage
+        assert marshal.loads(cache.read_bytes()) == (a, wanted)
+
+
+def test_a_tree_cache_that_cannot_be_written_is_skipped(
+    history: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memdir.errors import StoreIOError
+    from memdir.history import reading
+
+    a = put(history, {"a.md": "a"})
+    (history.path / "memdir-tree").unlink()
+
+    def refuse(path: Path, *args: object, **kwargs: object) -> None:
+        raise StoreIOError("read-only", path=path)
+
+    monkeypatch.setattr(reading, "atomic_write", refuse)
+    assert history._head_files(a) == {"a.md": blob_id(b"a")}
+
+
+def test_a_basic_format_date_time_parses() -> None:
+    assert parse_when("20260305T100000Z") == datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
