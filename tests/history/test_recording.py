@@ -374,3 +374,69 @@ def test_a_library_actor_named_by_bytes_is_recorded(
     write(folder, a="a")
     op = history.record(Actor.library())
     assert op is not None and op.actor == Actor("library", "agent-\ufffd")
+
+
+def test_record_works_in_a_thread_that_never_opened_an_operation(
+    history: History, folder: Path
+) -> None:
+    write(folder, a="a")
+    results: list[object] = []
+    thread = threading.Thread(target=lambda: results.append(history.record(Actor("cli"))))
+    thread.start()
+    thread.join()
+    [op] = results
+    assert op is not None and op.files == ("a.md",)  # type: ignore[attr-defined]
+
+
+def test_the_stat_cache_sits_next_to_the_repository(history: History, folder: Path) -> None:
+    write(folder, a="a")
+    history.record(Actor("cli"))
+    assert (history.path / "memdir-stat").is_file()
+    assert (history.path / "memdir-tree").is_file()
+
+
+def test_undo_of_a_file_already_deleted_by_hand_has_nothing_to_do(
+    history: History, folder: Path
+) -> None:
+    with history.operation(Actor("cli")):
+        write(folder, a="a")
+    target = history.log()[0]
+    write(folder, a=None)
+    with pytest.raises(OperationNotFoundError):
+        history.undo(target.id, force=True)
+    assert texts(folder) == {}
+
+
+def test_an_undo_conflict_names_every_file_the_later_operation_changed(
+    history: History, folder: Path
+) -> None:
+    with history.operation(Actor("cli")):
+        write(folder, a="1", b="1")
+    first = history.log()[0]
+    with history.operation(Actor("cli")):
+        write(folder, a="2", b="2")
+    with pytest.raises(UndoConflictError) as caught:
+        history.undo(first.id)
+    assert "changed a.md, b.md after" in str(caught.value)
+
+
+def test_restore_looks_past_operations_on_other_files(history: History, folder: Path) -> None:
+    with history.operation(Actor("cli")):
+        write(folder, a="v1")
+    with history.operation(Actor("cli")):
+        write(folder, a="v2")
+    with history.operation(Actor("cli")):
+        write(folder, b="other")
+    history.restore("a")
+    assert texts(folder)["a.md"] == "v1"
+
+
+def test_prune_drops_the_squashed_commits(history: History, folder: Path) -> None:
+    for n in range(3):
+        with history.operation(Actor("cli")):
+            write(folder, **{f"m{n}": str(n)})
+    ops = history.log()
+    history.prune(ops[0].time)
+    with history._repo.session():
+        ids = {sha.decode() for sha in history._repo.store}
+    assert not {op.id for op in ops} & ids  # old commits are gone, not just unreachable
