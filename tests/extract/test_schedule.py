@@ -203,3 +203,35 @@ def test_extract_now_runs_here_named_after_the_file(
     write_lines(transcript, correction_lines() + correction_lines())
     named, _ = extract_now(store, transcript, session_id="given")
     assert named.session_id == "given"
+
+
+def test_the_detached_process_gets_the_stores_own_state_folder_and_is_logged(
+    memory_dir: Path, tmp_path: Path, popen: list[FakePopen], caplog: pytest.LogCaptureFixture
+) -> None:
+    own = MemoryDir(memory_dir, state=tmp_path / "own-state")
+    request = ExtractionRequest(tmp_path / "t.jsonl", "s", 1.0)
+    with caplog.at_level("INFO", logger="memdir.extract.schedule"):
+        ticket = spawn_detached(own, request)
+    [started] = popen
+    assert started.kwargs["env"]["MEMDIR_STATE_DIR"] == str(tmp_path / "own-state")
+    assert [r.getMessage() for r in caplog.records] == [
+        f"queued extraction of {tmp_path / 't.jsonl'} (ticket {ticket.name})"
+    ]
+
+
+def test_extract_now_hands_the_messages_it_checked_to_the_run(
+    model_env: FakeAnthropic, store: MemoryDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memdir.extract import queue as queue_mod
+
+    transcript = write_lines(tmp_path / "t.jsonl", correction_lines())
+    seen: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        queue_mod, "run_request", lambda store, request, **kwargs: seen.append(kwargs) or "report"
+    )
+    before = time.time()
+    request, report = extract_now(store, transcript)
+    assert report == "report"
+    assert before <= request.requested_at <= time.time()
+    [kwargs] = seen
+    assert [m.id for m in kwargs["messages"]] == ["u1", "a1", "u2", "a2"]
