@@ -88,8 +88,12 @@ def test_a_file_with_a_credential_is_left_out_and_remembered(
     # Next time the cached verdict stands, without running the detector again.
     calls: list[bytes] = []
     monkeypatch.setattr(snapshot, "_credential", lambda data: calls.append(data))
+    (tmp_path / "later.md").write_bytes(b"plain")
+    monkeypatch.setattr(snapshot, "walk", lambda root: iter(sorted(walk(root))))
     snap, _ = take(tmp_path, cache, {})
-    assert snap.skipped == {"key.md": "holds a credential"} and calls == []
+    assert snap.skipped == {"key.md": "holds a credential"}
+    assert calls == [b"plain"]  # only the new file is checked; the next one is still taken
+    assert list(snap.files) == ["later.md"]
 
 
 def later(monkeypatch: pytest.MonkeyPatch) -> None:
