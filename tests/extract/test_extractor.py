@@ -765,44 +765,32 @@ def test_the_budget_left_must_cover_one_attempt(
     assert client.budgets[-1] == 4.0  # one call takes at most its own budget
 
 
-def test_running_out_of_budget_is_a_retryable_timeout(
+def test_running_out_of_budget_fails_the_run_and_says_so(
     store: MemoryDir, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from memdir.errors import ModelError
     from memdir.extract.extractor import Extractor
-
-    seen: list[ModelError] = []
 
     class Never:
         def create_message(self, **params: object) -> object:
             raise AssertionError("no call is made without budget")
 
     transcript = write_lines(tmp_path / "s.jsonl", correction_lines())
+    ticks = iter([0.0, 2.5])  # the whole budget is gone before the first call
     extractor = Extractor(
-        store, client=Never(), settings=ExtractSettings(budget_s=2.5), clock=lambda: 0.0
+        store,
+        client=Never(),
+        settings=ExtractSettings(budget_s=2.5),
+        clock=lambda: next(ticks),
     )
-    real = extractor._converse
-
-    def converse(*args: object) -> None:
-        try:
-            real(*args)  # type: ignore[arg-type]
-        except ModelError as exc:
-            seen.append(exc)
-            raise
-
-    extractor._converse = converse  # type: ignore[method-assign]
-    ticks = iter([0.0, 2.5])
-    extractor._clock = lambda: next(ticks)
     with caplog.at_level(logging.WARNING, logger="memdir.extract.extractor"):
         result = extractor.extract_file(transcript, session_id="s")
-    [error] = seen
-    assert (error.kind, error.retryable) == ("timeout", True)
-    assert str(error) == "the extraction ran out of its 2.5s budget"
+    assert (result.status, result.turns) == ("failed", 0)
     assert result.reason == "the extraction ran out of its 2.5s budget"
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert warnings == [
         f"extraction failed for {store.path}: the extraction ran out of its 2.5s budget"
     ]
+    assert ExtractState(store.state_path, store.path).read_cursor("s").last_id is None
 
 
 def test_a_direct_call_is_not_trailing_and_reports_its_session_and_messages(

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from memdir.errors import ConfigurationError, InvalidInputError
-from memdir.extract import schedule
 from memdir.extract.queue import ExtractionQueue, ExtractionRequest, QueueFiles, drain, read_ticket
 from memdir.extract.schedule import (
     NO_MODEL,
@@ -59,7 +58,7 @@ class FakePopen:
 @pytest.fixture
 def popen(monkeypatch: pytest.MonkeyPatch) -> list[FakePopen]:
     FakePopen.started = []
-    monkeypatch.setattr(schedule.subprocess, "Popen", FakePopen)
+    monkeypatch.setattr(subprocess, "Popen", FakePopen)
     return FakePopen.started
 
 
