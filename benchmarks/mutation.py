@@ -46,6 +46,7 @@ _SUBPROCESS_ONLY = (
     " and not another_process"
     " and not memory_executable_runs"
     " and not import_does_not_load"
+    " and not two_creators"
 )
 
 
@@ -67,6 +68,7 @@ TARGETS: tuple[Target, ...] = (
         "memdir/store/folder.py",
         (
             "tests/store/test_folder.py",
+            "tests/store/test_hostile.py",
             "tests/store/test_indexsync.py",
             "tests/store/test_validate.py",
             "tests/extract/test_memory_tool.py",
@@ -99,7 +101,13 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target(
         "memdir/store/scan.py",
-        ("tests/store/test_scan.py", "tests/store/test_validate.py", "tests/store/test_folder.py"),
+        (
+            "tests/store/test_scan.py",
+            "tests/store/test_hostile.py",
+            "tests/store/test_validate.py",
+            "tests/store/test_folder.py",
+            "tests/lint/test_check.py",
+        ),
     ),
     Target(
         "memdir/store/memoryfile.py",
@@ -107,12 +115,19 @@ TARGETS: tuple[Target, ...] = (
             "tests/store/test_memoryfile.py",
             "tests/store/test_scan.py",
             "tests/store/test_validate.py",
+            "tests/store/test_hostile.py",
             "tests/store/test_folder.py",
+            "tests/lint/test_check.py",
         ),
     ),
     Target(
         "memdir/store/validate.py",
-        ("tests/store/test_validate.py", "tests/store/test_folder.py"),
+        (
+            "tests/store/test_validate.py",
+            "tests/store/test_hostile.py",
+            "tests/store/test_folder.py",
+            "tests/lint/test_check.py",
+        ),
     ),
     # The corpus tests of test_secrets_paths, without the slow one that writes every
     # example through every path (the detection it relies on is tested beside it).
