@@ -12,6 +12,7 @@ from memdir.errors import (
     MemoryExistsError,
     MemoryNotFoundError,
     SecretDetectedError,
+    StoreIOError,
     UnsafePathError,
 )
 from memdir.store.folder import MemoryDir
@@ -272,3 +273,183 @@ def test_delete_of_a_broken_file_removes_it_and_its_line(memory_dir: Path) -> No
     assert "broken.md" not in store.read_index()
     with pytest.raises(MemoryNotFoundError):
         store.remove_file("broken.md")
+
+
+# -- exact refusals: message, file and field ------------------------------------------
+
+
+def test_a_name_that_is_unsafe_or_has_no_letters_names_the_field(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    with pytest.raises(UnsafePathError) as unsafe:
+        save(store, "../escape")
+    assert (unsafe.value.path, unsafe.value.field) == (memory_dir, "name")
+    with pytest.raises(InvalidMemoryError) as empty:
+        save(store, "!!!")
+    assert empty.value.field == "name"
+    assert empty.value.message == "name '!!!' has no letters or digits to make a file name from"
+
+
+@pytest.mark.parametrize(
+    ("filename", "message"),
+    [
+        (
+            "notes.txt",
+            "file name 'notes.txt' must end in .md and not be MEMORY.md (in any case: on macOS "
+            "and Windows memory.md is the index)",
+        ),
+        (
+            "Memory.MD",
+            "file name 'Memory.MD' must end in .md and not be MEMORY.md (in any case: on macOS "
+            "and Windows memory.md is the index)",
+        ),
+        (
+            "memory.md",
+            "file name 'memory.md' must end in .md and not be MEMORY.md (in any case: on macOS "
+            "and Windows memory.md is the index)",
+        ),
+        (".hidden.md", "hidden names are not memories: '.hidden.md'"),
+        ("sub/.x/y.md", "hidden names are not memories: 'sub/.x/y.md'"),
+    ],
+)
+def test_file_names_that_are_not_memories_are_refused(
+    memory_dir: Path, filename: str, message: str
+) -> None:
+    store = MemoryDir(memory_dir)
+    with pytest.raises(InvalidMemoryError) as info:
+        store.write_text(filename, "---\nname: A\ndescription: d\ntype: user\n---\nb\n")
+    assert (info.value.path, info.value.field, info.value.message) == (
+        memory_dir,
+        "filename",
+        message,
+    )
+    assert list(memory_dir.iterdir()) == []
+
+
+def test_a_write_through_a_link_is_refused_naming_it(memory_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "target.md"
+    target.write_text("outside\n")
+    (memory_dir / "link.md").symlink_to(target)
+    with pytest.raises(UnsafePathError) as info:
+        MemoryDir(memory_dir).write_text(
+            "link.md", "---\nname: A\ndescription: d\ntype: user\n---\nb\n"
+        )
+    assert (info.value.path, info.value.field) == (memory_dir / "link.md", "path")
+    assert info.value.message == (
+        "link.md is a symbolic link; memdir never writes through a link (remove it, then "
+        "save again)"
+    )
+    assert target.read_text() == "outside\n"
+
+
+def test_a_second_creator_is_told_how_to_edit_the_memory(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    save(store, "Role")
+    with pytest.raises(MemoryExistsError) as info:
+        save(store, "Role", description="other words")
+    assert (info.value.path, info.value.field) == (memory_dir / "role.md", "name")
+    assert info.value.message == (
+        "a memory already uses this file; pick another name or edit it (`memory edit role`)"
+    )
+    with pytest.raises(MemoryExistsError, match=r"\(`memory edit sub/x`\)"):
+        for _ in range(2):
+            store.write_text(
+                "sub/x.md", "---\nname: X\ndescription: d\ntype: user\n---\nb\n", create_only=True
+            )
+    assert store.get("Role").description == "about Role"
+
+
+def test_update_changes_only_what_is_given(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    save(store, "Role", type="project", body="old body")
+    result = store.update("Role", description="new words")
+    assert (result.memory.name, result.memory.description, result.memory.type) == (
+        "Role",
+        "new words",
+        MemoryType.PROJECT,
+    )
+    assert result.memory.body == "old body\n" and result.warnings == ()
+    renamed = store.update("Role", new_name="Job", type="feedback", body="```sh\nls\n```")
+    assert (renamed.memory.name, renamed.memory.description, renamed.memory.type) == (
+        "Job",
+        "new words",
+        MemoryType.FEEDBACK,
+    )
+    assert renamed.memory.filename == "role.md"
+    assert any("code block" in w for w in renamed.warnings)
+    assert store.read_index() == "- [Job](role.md) — new words\n"
+
+
+@pytest.mark.parametrize(("written", "shown"), [("type: idea\n", "'idea'"), ("", "''")])
+def test_update_of_a_memory_without_a_valid_type_asks_for_one(
+    memory_dir: Path, written: str, shown: str
+) -> None:
+    path = memory_dir / "odd.md"
+    path.write_text(f"---\nname: Odd\ndescription: d\n{written}---\nbody\n")
+    store = MemoryDir(memory_dir)
+    with pytest.raises(InvalidMemoryError) as info:
+        store.update("Odd", description="new")
+    assert (info.value.path, info.value.field) == (path, "type")
+    assert info.value.message.startswith(f"invalid type {shown}; use one of")
+    assert store.update("Odd", type="user").memory.type is MemoryType.USER
+
+
+def test_write_text_stamps_today_unless_told_not_to(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    text = (
+        "---\r\nname: A\r\ndescription: d\r\ntype: user\r\nupdated: 2020-01-02\r\n---\r\nbody\r\n"
+    )
+    store.write_text("a.md", text, stamp=False)
+    assert (memory_dir / "a.md").read_bytes() == text.replace("\r\n", "\n").encode()
+    store.write_text("a.md", text)
+    assert (memory_dir / "a.md").read_text() == text.replace("\r\n", "\n").replace(
+        "2020-01-02", date.today().isoformat()
+    )
+
+
+def test_modify_edits_under_the_lock_and_refuses_a_bad_result(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    save(store, "Role")
+    header = store.modify("role.md", lambda text: text.replace("about Role", "changed"))
+    assert (header.filename, header.description) == ("role.md", "changed")
+    assert store.read_index() == "- [Role](role.md) — changed\n"
+    before = (memory_dir / "role.md").read_text()
+    with pytest.raises(InvalidMemoryError) as info:
+        store.modify("role.md", lambda text: text.replace("type: user", "type: idea"))
+    assert (info.value.path, info.value.field) == (memory_dir / "role.md", "type")
+    assert (memory_dir / "role.md").read_text() == before
+    with pytest.raises(MemoryNotFoundError):
+        store.modify("absent.md", lambda text: text)
+
+
+def test_every_write_and_delete_is_told_to_the_listeners(memory_dir: Path) -> None:
+    seen: list[Path] = []
+    store = MemoryDir(memory_dir, listeners=[seen.append])
+    save(store, "Role")
+    store.update("Role", description="x")
+    store.rename("role.md", "job.md")
+    store.delete("job.md")
+    path, moved = memory_dir / "role.md", memory_dir / "job.md"
+    assert seen == [path, path, moved, path, moved]
+
+
+def test_a_delete_that_the_file_system_refuses_says_why(memory_dir: Path) -> None:
+    (memory_dir / "dir.md").mkdir()
+    with pytest.raises(StoreIOError) as info:
+        MemoryDir(memory_dir).remove_file("dir.md")
+    assert info.value.path == memory_dir / "dir.md"
+    assert info.value.message.startswith("cannot delete: ")
+    with pytest.raises(MemoryNotFoundError) as gone:
+        MemoryDir(memory_dir).remove_file("gone.md")
+    assert gone.value.message == "the memory was deleted meanwhile (by another process)"
+    assert gone.value.path == memory_dir / "gone.md"
+
+
+def test_two_spellings_of_a_name_share_one_lock(memory_dir: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    store = MemoryDir(memory_dir, state=state)
+    text = "---\nname: A\ndescription: d\ntype: user\n---\nb\n"
+    store.write_text("Note.md", text)
+    store.write_text("note.md", text)
+    store.write_text("other.md", text)
+    locks = sorted(p.name for p in (state / "locks" / store.key).iterdir())
+    assert len(locks) == 2 and all(len(name) == len("x" * 20 + ".lock") for name in locks)

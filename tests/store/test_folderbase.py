@@ -1,0 +1,220 @@
+"""Finding and reading files of a memory folder: `FolderBase` (the reading side of MemoryDir)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from memdir.errors import InvalidMemoryError, MemoryNotFoundError, StoreIOError
+from memdir.store.folder import MemoryDir
+from memdir.types import MemoryType
+
+
+def memory(name: str, description: str = "", type_: str = "user", extra: str = "") -> str:
+    return (
+        f"---\nname: {name}\ndescription: {description or 'about ' + name}\n"
+        f"type: {type_}\n{extra}---\nbody of {name}\n"
+    )
+
+
+def put(folder: Path, filename: str, text: str, mtime: float | None = None) -> Path:
+    path = folder / filename
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def test_opening_a_folder_writes_nothing_and_init_creates_it_once(tmp_path: Path) -> None:
+    folder = tmp_path / "a" / "mem"
+    store = MemoryDir(folder)
+    assert (store.exists(), repr(store)) == (False, f"MemoryDir({str(folder)!r})")
+    assert store.scan().memories == () and not folder.exists()
+    assert store.init() is True
+    assert (store.exists(), store.index_path.read_text()) == (True, "")
+    assert store.init() is False
+    store.index_path.unlink()
+    assert store.init() is True and store.index_path.exists()
+
+
+def test_the_path_is_absolute_and_user_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert MemoryDir("~/mem").path == tmp_path / "mem"
+    assert MemoryDir("rel").path == tmp_path / "rel"
+    assert MemoryDir(tmp_path / "x" / ".." / "y").path == tmp_path / "y"
+
+
+def test_a_folder_that_cannot_be_created_says_so(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    store = MemoryDir(tmp_path / "file" / "mem")
+    with pytest.raises(StoreIOError) as info:
+        store.init()
+    assert info.value.path == tmp_path / "file" / "mem"
+    assert str(info.value).startswith(
+        f"{tmp_path / 'file' / 'mem'}: cannot create the memory folder: "
+    )
+
+
+def test_state_is_kept_outside_the_folder_under_its_key(memory_dir: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    store = MemoryDir(memory_dir, state=state)
+    assert store.state_path == state
+    put(memory_dir, "a.md", memory("A"))
+    store.scan()
+    assert (state / "cache" / f"{store.key}.headers.cache").exists()
+    assert store.key == MemoryDir(memory_dir).key != MemoryDir(tmp_path / "other").key
+
+
+def test_list_filters_by_type_and_refuses_an_unknown_one(memory_dir: Path) -> None:
+    put(memory_dir, "a.md", memory("A"), mtime=1_000_000)
+    put(memory_dir, "b.md", memory("B", type_="project"), mtime=2_000_000)
+    put(memory_dir, "c.md", memory("C", type_="idea"), mtime=3_000_000)
+    store = MemoryDir(memory_dir)
+    assert [h.filename for h in store.list()] == ["c.md", "b.md", "a.md"]
+    assert [h.filename for h in store.list("project")] == ["b.md"]
+    assert [h.filename for h in store.list(MemoryType.USER)] == ["a.md"]
+    with pytest.raises(InvalidMemoryError) as info:
+        store.list("idea")
+    assert info.value.field == "type" and "invalid type 'idea'" in str(info.value)
+
+
+def test_find_tries_file_name_stem_name_any_case_then_slug(memory_dir: Path) -> None:
+    put(memory_dir, "alpha.md", memory("Deploy Freeze"))
+    put(memory_dir, "deploy_freeze.md", memory("Other"))
+    put(memory_dir, "Beta.md", memory("gamma"))
+    put(memory_dir, "sub/delta.md", memory("Delta Note"))
+    store = MemoryDir(memory_dir)
+    cases = {
+        "alpha.md": "alpha.md",
+        "alpha": "alpha.md",
+        " alpha ": "alpha.md",
+        "sub/delta.md": "sub/delta.md",
+        "sub/delta": "sub/delta.md",
+        "delta": "sub/delta.md",
+        "Deploy Freeze": "alpha.md",  # the name beats a slug of another file's stem
+        "Other": "deploy_freeze.md",
+        "beta": "Beta.md",
+        "GAMMA": "Beta.md",
+        "deploy freeze": "alpha.md",  # a name in any case
+        "Deploy_Freeze": "deploy_freeze.md",  # a stem in any case
+        "X Y!": "x_y.md",  # only as a slug
+    }
+    put(memory_dir, "x_y.md", memory("Q"))
+    assert {key: store.find(key).filename for key in cases} == cases
+
+
+def test_find_says_when_nothing_or_several_match(memory_dir: Path) -> None:
+    put(memory_dir, "a.md", memory("Same"), mtime=2_000_000)
+    put(memory_dir, "b.md", memory("Same"), mtime=1_000_000)
+    store = MemoryDir(memory_dir)
+    with pytest.raises(MemoryNotFoundError) as several:
+        store.find("Same")
+    assert str(several.value) == (
+        f"{memory_dir}: 'Same' matches several memories (a.md, b.md); give the file name"
+    )
+    with pytest.raises(MemoryNotFoundError) as none:
+        store.find("nothing")
+    assert str(none.value) == f"{memory_dir}: no memory named 'nothing'; `memory list` shows them"
+
+
+def test_locate_finds_files_that_are_not_valid_memories(memory_dir: Path) -> None:
+    put(memory_dir, "good.md", memory("Good"))
+    put(memory_dir, "Broken Note.md", "---\nname: [x\n  - y: {\n---\n")
+    (memory_dir / "bin.md").write_bytes(b"\x00")
+    (memory_dir / "dup.md").write_bytes(b"\x00")
+    (memory_dir / "Dup.md").write_bytes(b"\x00")
+    (memory_dir / "sub").mkdir()
+    (memory_dir / "sub" / "bin.md").write_bytes(b"\x00")
+    store = MemoryDir(memory_dir)
+    assert store.locate("Good") == "good.md"
+    assert store.locate("bin") == "bin.md"
+    assert store.locate("BIN.md") == "bin.md"
+    assert store.locate("Broken Note") == "Broken Note.md"
+    with pytest.raises(MemoryNotFoundError, match="no memory named 'absent'"):
+        store.locate("absent")
+    with pytest.raises(MemoryNotFoundError, match="no memory named 'dup'"):
+        store.locate("dup")  # two files could be meant: neither is picked
+
+
+def test_read_text_says_why_a_file_cannot_be_read(memory_dir: Path) -> None:
+    (memory_dir / "bin.md").write_bytes(b"\x00")
+    store = MemoryDir(memory_dir)
+    with pytest.raises(MemoryNotFoundError) as gone:
+        store.read_text("gone.md")
+    assert (gone.value.path, gone.value.message) == (
+        memory_dir / "gone.md",
+        "the memory file is gone",
+    )
+    with pytest.raises(StoreIOError) as binary:
+        store.read_text("bin.md")
+    assert (binary.value.path, binary.value.field) == (memory_dir / "bin.md", "file")
+    assert binary.value.message == "binary file (contains NUL bytes); memories are Markdown text"
+
+
+def test_read_gives_every_field(memory_dir: Path) -> None:
+    path = put(
+        memory_dir,
+        "note.md",
+        memory("Note", "what it is", "Feedback", extra="updated: 2026-03-05\nowner: kim\n"),
+        mtime=1_000_000,
+    )
+    store = MemoryDir(memory_dir)
+    for key in ("note.md", store.find("Note")):
+        read = store.read(key)
+        assert (read.name, read.description, read.type, read.raw_type) == (
+            "Note",
+            "what it is",
+            MemoryType.FEEDBACK,
+            "Feedback",
+        )
+        assert (read.path, read.filename, read.mtime) == (path, "note.md", 1_000_000)
+        assert (read.body, read.updated) == ("body of Note\n", date(2026, 3, 5))
+        assert read.extra == {"updated": date(2026, 3, 5), "owner": "kim"}
+        assert read.age_days == (date.today() - date(2026, 3, 5)).days
+    assert store.get("Note") == store.read("note.md")
+
+
+def test_read_of_a_file_without_fields_uses_the_stem(memory_dir: Path) -> None:
+    put(memory_dir, "bare.md", "---\ntype: 7\n---\nbody\n")
+    read = MemoryDir(memory_dir).read("bare.md")
+    assert (read.name, read.description, read.type, read.raw_type, read.extra) == (
+        "bare",
+        "",
+        None,
+        "7",
+        {},
+    )
+
+
+def test_read_of_broken_frontmatter_names_the_field(memory_dir: Path) -> None:
+    put(memory_dir, "broken.md", "---\nname: A\n")
+    with pytest.raises(InvalidMemoryError) as info:
+        MemoryDir(memory_dir).read("broken.md")
+    assert (info.value.path, info.value.field) == (memory_dir / "broken.md", "frontmatter")
+    assert info.value.message == "frontmatter does not close within 3 lines"
+
+
+def test_inspect_gives_what_can_be_read(memory_dir: Path) -> None:
+    put(memory_dir, "good.md", memory("Good"))
+    put(memory_dir, "broken.md", "---\nname: [x\n  - y: {\n---\nbody\n")
+    (memory_dir / "bin.md").write_bytes(b"\x00")
+    store = MemoryDir(memory_dir)
+    good = store.inspect("Good")
+    assert (good.filename, good.path, good.problem) == ("good.md", memory_dir / "good.md", None)
+    assert good.memory == store.read("good.md") and good.text == memory("Good")
+    broken = store.inspect("broken")
+    assert (broken.filename, broken.memory) == ("broken.md", None)
+    assert broken.text == "---\nname: [x\n  - y: {\n---\nbody\n"
+    assert broken.problem is not None and broken.problem.startswith("frontmatter is not valid YAML")
+    binary = store.inspect("bin")
+    assert (binary.memory, binary.text) == (None, None)
+    assert binary.problem == "binary file (contains NUL bytes); memories are Markdown text"
+    with pytest.raises(MemoryNotFoundError):
+        store.inspect("absent")
