@@ -68,6 +68,7 @@ TARGETS: tuple[Target, ...] = (
         "memdir/store/folder.py",
         (
             "tests/store/test_folder.py",
+            "tests/store/test_folderbase.py",
             "tests/store/test_hostile.py",
             "tests/store/test_indexsync.py",
             "tests/store/test_validate.py",
@@ -79,6 +80,7 @@ TARGETS: tuple[Target, ...] = (
     Target(
         "memdir/store/folderbase.py",
         (
+            "tests/store/test_folderbase.py",
             "tests/store/test_folder.py",
             "tests/store/test_indexsync.py",
             "tests/store/test_validate.py",
