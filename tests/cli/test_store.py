@@ -156,7 +156,15 @@ def test_memory_executable_runs(memory_dir: Path) -> None:
 
 @pytest.mark.parametrize(
     "filename",
-    ["my note.md", "c#-tips.md", "100%-sure.md", "a%20b.md", "café-notes.md", "dir (old)/x y.md"],
+    [
+        "my note.md",
+        "c#-tips.md",
+        "100%-sure.md",
+        "a%20b.md",
+        "café-notes.md",
+        "dir (old)/x y.md",
+        "Ünï cödé #2 at 50% [draft].md",  # all four at once
+    ],
 )
 def test_index_fix_then_check_is_clean_for_names_that_need_encoding(
     runner: CliRunner, memory_dir: Path, filename: str
@@ -177,3 +185,39 @@ def test_index_fix_then_check_is_clean_for_names_that_need_encoding(
     index = (memory_dir / "MEMORY.md").read_text()
     assert run(runner, memory_dir, "index", "--fix").exit_code == 0
     assert (memory_dir / "MEMORY.md").read_text() == index  # a second fix changes nothing
+
+
+def test_index_fix_then_check_is_clean_with_every_such_name_in_one_folder(
+    memory_dir: Path,
+) -> None:
+    # The real executable, as a user runs it, on one folder holding all the names.
+    names = [
+        "my note.md",
+        "c#-tips.md",
+        "100%-sure.md",
+        "a%20b.md",
+        "café-notes.md",
+        "日本語 メモ.md",
+    ]
+    for i, filename in enumerate(names):
+        (memory_dir / filename).write_text(
+            f"---\nname: Note {i}\ndescription: about {i}\ntype: user\n---\nBody\n"
+        )
+    from tests.conftest import memory_cmd, subprocess_env
+
+    def memory(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*memory_cmd(), "--dir", str(memory_dir), "index", *args],
+            capture_output=True,
+            text=True,
+            env=subprocess_env(),
+        )
+
+    assert memory("--check").returncode == 1
+    fixed = memory("--fix")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    index = (memory_dir / "MEMORY.md").read_text(encoding="utf-8")
+    assert len(index.splitlines()) == len(names)
+    check = memory("--check")
+    assert (check.returncode, check.stderr) == (0, ""), check.stdout
+    assert "no entry" not in check.stdout and "missing" not in check.stdout
