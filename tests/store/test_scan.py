@@ -196,7 +196,7 @@ def no_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scan_module, "read_head", refuse)
 
 
-def test_a_saved_cache_gives_another_process_the_same_report_without_reading(
+def test_a_saved_cache_gives_a_fresh_cache_object_the_same_report_without_reading(
     memory_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mixed_folder(memory_dir)
@@ -211,6 +211,23 @@ def test_a_saved_cache_gives_another_process_the_same_report_without_reading(
     no_reading(monkeypatch)
     again = scan(memory_dir, cache=HeaderCache(cache_file))
     assert again == first
+
+
+def test_what_a_scan_learns_is_saved_whole_over_an_older_cache_file(
+    memory_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The cache file is loaded once per cache object: a later look-up must not reload it
+    # over what this scan has learnt (the changed file's new header) before saving.
+    for name in ("a", "b", "c"):
+        write(memory_dir, f"{name}.md", good(name), mtime=1_000_000)
+    cache_file = tmp_path / "cache.json"
+    scan(memory_dir, cache=HeaderCache(cache_file))
+    for name in ("a", "b", "c"):
+        write(memory_dir, f"{name}.md", good(name).replace("about", "now"), mtime=2_000_000)
+        current = scan(memory_dir, cache=HeaderCache(cache_file))
+        with monkeypatch.context() as patch:
+            no_reading(patch)
+            assert scan(memory_dir, cache=HeaderCache(cache_file)) == current
 
 
 @pytest.mark.parametrize("same_process", [True, False])
