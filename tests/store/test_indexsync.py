@@ -329,3 +329,65 @@ def test_case_sensitivity_is_probed_without_writing(memory_dir: Path) -> None:
     before = sorted(memory_dir.iterdir())
     assert _case_insensitive(memory_dir) is (memory_dir.with_name("MEMORIES").exists())
     assert sorted(memory_dir.iterdir()) == before
+
+
+def test_many_memories_are_refreshed_like_few(tmp_path: Path) -> None:
+    # Past eight memories the quick substring filter is off; the result is the same.
+    lines = GeneratedLines(tmp_path / "lines.json")
+    memories = [_header(f"m{i}.md", f"new {i}", name=f"M{i}") for i in range(12)]
+    text = "".join(f"- [M{i}](m{i}.md) — old {i}\n" for i in range(12))
+    for i in range(12):
+        lines.record(f"m{i}.md", f"- [M{i}](m{i}.md) — old {i}")
+    new, rewritten = refresh_lines(text, memories, lines)
+    assert new == text.replace("old", "new")
+    assert len(rewritten) == 12
+
+
+def test_only_a_rewrite_still_gives_the_new_text(tmp_path: Path) -> None:
+    lines = GeneratedLines(tmp_path / "lines.json")
+    lines.record("a.md", "- [A](a.md) — old")
+    result = sync_text("- [A](a.md) — old\n", [_header("a.md", "new", name="A")], lines)
+    assert (result.text, result.added, result.removed) == ("- [A](a.md) — new\n", (), ())
+    assert result.rewritten == ("- [A](a.md) — new",) and result.changed is True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "- [N](n.md) — fresh\n"),
+        ("\n\n", "- [N](n.md) — fresh\n"),
+        ("# Notes\n\n\n", "# Notes\n- [N](n.md) — fresh\n"),
+        ("# Notes", "# Notes\n- [N](n.md) — fresh\n"),
+    ],
+)
+def test_entries_added_without_dropping_go_after_the_last_line(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    lines = GeneratedLines(tmp_path / "lines.json")
+    result = sync_text(text, [_header("n.md", "fresh", name="N")], lines, drop_dead=False)
+    assert result.text == expected
+    assert lines.is_ours("n.md", "- [N](n.md) — fresh")
+
+
+def test_without_dropping_the_files_mentioned_and_the_fold_decide_what_is_missing(
+    tmp_path: Path,
+) -> None:
+    lines = GeneratedLines(tmp_path / "lines.json")
+    memories = [_header("n.md", "fresh", name="N"), _header("o.md", "other", name="O")]
+    told = sync_text("", memories, lines, drop_dead=False, mentioned={"n.md"})
+    assert told.added == ("- [O](o.md) — other",)
+    folded = sync_text("- [N](N.md) — mine\n", memories, lines, drop_dead=False, fold=str.lower)
+    assert folded.added == ("- [O](o.md) — other",)
+    exact = sync_text("- [N](N.md) — mine\n", memories, lines, drop_dead=False)
+    assert exact.added == ("- [N](n.md) — fresh", "- [O](o.md) — other")
+
+
+def test_stale_lines_are_numbered_from_one_and_skip_current_and_foreign_ones(
+    tmp_path: Path,
+) -> None:
+    lines = GeneratedLines(tmp_path / "lines.json")
+    lines.record("a.md", "- [A](a.md) — old")
+    lines.record("b.md", "- [B](b.md) — old")
+    text = "- [A](a.md) — old\n- [C](c.md) — x\n- [B](b.md) — b\n- [B](b.md) — old\n"
+    memories = [_header("a.md", "a", name="A"), _header("b.md", "b", name="B")]
+    assert stale_lines(text, memories, lines) == [(1, "a.md"), (4, "b.md")]
