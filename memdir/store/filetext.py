@@ -14,6 +14,14 @@ from pathlib import Path
 #: Files above this size are not memories (a memory is a paragraph or two): skipped.
 MAX_FILE_BYTES = 1_000_000
 
+#: Never through a link, never waiting on a FIFO (Windows has neither flag).
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+
 _NOT_REGULAR = {
     stat.S_IFIFO: "a FIFO",
     stat.S_IFSOCK: "a socket",
@@ -31,9 +39,8 @@ def read_memory_text(
     Never follows a symbolic link, never blocks on a FIFO, and never reads more than the
     size limit of a memory. The reason is ``"gone"`` when the file does not exist.
     """
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError:
         return None, "gone"
     except OSError as exc:

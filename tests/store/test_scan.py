@@ -475,3 +475,47 @@ def test_header_defaults_and_the_snippet_length(memory_dir: Path) -> None:
     (header,) = scan(memory_dir).memories
     assert (header.name, header.description) == ("bare", "")
     assert header.snippet == "y" * 1000
+
+
+def test_a_link_is_named_as_one_whatever_error_the_system_gives(
+    memory_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    write(memory_dir, "real.md", good("real"))
+    (memory_dir / "link.md").symlink_to(memory_dir / "real.md")
+    real_open = os.open
+
+    def refusing(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if os.fspath(path).endswith("link.md"):  # FreeBSD's answer to O_NOFOLLOW on a link
+            raise OSError(errno.EMLINK, "Too many links", os.fspath(path))
+        if os.fspath(path).endswith("loop.md"):  # a loop on the way: not a link itself
+            raise OSError(errno.ELOOP, "Too many levels of symbolic links", os.fspath(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing)
+    link = "is a symbolic link; memdir never reads through links"
+    assert scan_module.read_memory_text(memory_dir / "link.md") == (None, link)
+    assert scan_module.read_memory_text(memory_dir / "loop.md") == (None, link)
+
+
+def test_a_file_of_a_kind_memdir_does_not_know_is_refused(
+    memory_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stat
+
+    path = write(memory_dir, "odd.md", good("odd"))
+    real_fstat = os.fstat
+
+    def unknown_kind(fd: int) -> os.stat_result:
+        st = real_fstat(fd)
+        # A link's mode: no kind memdir names, and not a regular file.
+        fields = list(st)
+        fields[0] = stat.S_IFLNK | 0o644
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "fstat", unknown_kind)
+    assert scan_module.read_memory_text(path) == (
+        None,
+        "is not a regular file, not a memory file; remove it",
+    )
