@@ -89,6 +89,15 @@ TARGETS: tuple[Target, ...] = (
         ),
     ),
     Target(
+        "memdir/store/folderindex.py",
+        (
+            "tests/store/test_indexsync.py",
+            "tests/store/test_folder.py",
+            "tests/store/test_folderbase.py",
+            "tests/cli/test_store.py",
+        ),
+    ),
+    Target(
         "memdir/store/index.py",
         (
             "tests/store/test_index.py",
