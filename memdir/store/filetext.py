@@ -77,8 +77,10 @@ def read_memory_text(
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        # A chunk may end inside a multi-byte character: drop that partial tail only.
-        if limit is None or len(raw) < limit or exc.start < len(raw) - 4:
+        # A read cut at `limit` may end inside a multi-byte character: drop that partial
+        # tail only. Any other bad byte, or a file that itself ends mid-character, is not
+        # UTF-8 (the decoder reports the first problem, so all before it is valid).
+        if limit is None or len(raw) < limit or exc.reason != "unexpected end of data":
             return None, f"not UTF-8 text (byte {exc.start}); save it as UTF-8"
         text = raw[: exc.start].decode("utf-8")
     return text.removeprefix("\ufeff").replace("\r\n", "\n"), None

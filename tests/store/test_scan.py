@@ -519,3 +519,102 @@ def test_a_file_of_a_kind_memdir_does_not_know_is_refused(
         None,
         "is not a regular file, not a memory file; remove it",
     )
+
+
+# -- read_memory_text: sizes, limits, short reads, encodings --------------------------------
+
+
+def test_the_size_limit_is_inclusive_and_names_the_size(memory_dir: Path) -> None:
+    limit = scan_module.MAX_FILE_BYTES
+    exact = memory_dir / "exact.md"
+    exact.write_bytes(b"x" * limit)
+    text, reason = scan_module.read_memory_text(exact)
+    assert (len(text or ""), reason) == (limit, None)
+    text, reason = scan_module.read_memory_text(exact, limit=2 * limit)
+    assert (len(text or ""), reason) == (limit, None)
+    over = memory_dir / "over.md"
+    over.write_bytes(b"x" * (limit + 1))
+    assert scan_module.read_memory_text(over) == (
+        None,
+        "file is 1,000,001 bytes, over the 1,000,000-byte limit for a memory",
+    )
+
+
+def test_a_file_that_grew_after_it_was_measured_is_still_refused(
+    memory_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = memory_dir / "growing.md"
+    path.write_bytes(b"x" * (scan_module.MAX_FILE_BYTES + 10))
+    real_fstat = os.fstat
+
+    def measured_small(fd: int) -> os.stat_result:
+        fields = list(real_fstat(fd))
+        fields[6] = 10  # st_size when it was measured
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "fstat", measured_small)
+    assert scan_module.read_memory_text(path) == (
+        None,
+        "file is over the 1,000,000-byte limit for a memory",
+    )
+    text, reason = scan_module.read_memory_text(path, limit=100)
+    assert (text, reason) == ("x" * 100, None)
+
+
+def test_short_reads_are_joined_up_to_the_limit_exactly(
+    memory_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = memory_dir / "a.md"
+    path.write_text("abcdefghijklmnopqrstuvwxyz")
+    real_read = os.read
+    monkeypatch.setattr(os, "read", lambda fd, n: real_read(fd, min(n, 3)))
+    assert scan_module.read_memory_text(path, limit=10) == ("abcdefghij", None)
+    assert scan_module.read_memory_text(path) == ("abcdefghijklmnopqrstuvwxyz", None)
+
+
+def test_a_failing_read_says_why(memory_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    path = memory_dir / "a.md"
+    path.write_text("text")
+
+    def failing(fd: int, n: int) -> bytes:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "read", failing)
+    assert scan_module.read_memory_text(path) == (None, "cannot read: Input/output error")
+
+
+@pytest.mark.parametrize(
+    ("raw", "limit", "expected"),
+    [
+        # A read cut inside a character: the partial tail is dropped.
+        (b"abcdefghi\xc3\xa9", 10, ("abcdefghi", None)),
+        (b"abcdefg\xf0\x9f\x98\x80", 10, ("abcdefg", None)),
+        (b"abcdefgh\xf0\x9f\x98\x80", 10, ("abcdefgh", None)),
+        # A bad byte near the cut is still a bad byte.
+        (b"abcdef\xffxyz", 10, (None, "not UTF-8 text (byte 6); save it as UTF-8")),
+        (b"abcdefgh\xc3(", 10, (None, "not UTF-8 text (byte 8); save it as UTF-8")),
+        # A file that itself ends inside a character is not UTF-8.
+        (b"abc\xc3", 10, (None, "not UTF-8 text (byte 3); save it as UTF-8")),
+        (b"abc\xc3", None, (None, "not UTF-8 text (byte 3); save it as UTF-8")),
+    ],
+)
+def test_a_character_cut_by_the_limit_is_not_an_encoding_error(
+    memory_dir: Path, raw: bytes, limit: int | None, expected: tuple[str | None, str | None]
+) -> None:
+    path = memory_dir / "a.md"
+    path.write_bytes(raw)
+    assert scan_module.read_memory_text(path, limit=limit) == expected
+
+
+def test_a_byte_order_mark_and_crlf_line_ends_are_normalised(memory_dir: Path) -> None:
+    path = memory_dir / "win.md"
+    path.write_bytes(
+        "\ufeff---\r\nname: Win\r\ndescription: d\r\ntype: user\r\n---\r\nb\ufeff\r\n".encode()
+    )
+    assert scan_module.read_memory_text(path) == (
+        "---\nname: Win\ndescription: d\ntype: user\n---\nb\ufeff\n",
+        None,
+    )
+    assert [h.name for h in scan(memory_dir).memories] == ["Win"]
