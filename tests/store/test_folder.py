@@ -453,3 +453,41 @@ def test_two_spellings_of_a_name_share_one_lock(memory_dir: Path, tmp_path: Path
     store.write_text("other.md", text)
     locks = sorted(p.name for p in (state / "locks" / store.key).iterdir())
     assert len(locks) == 2 and all(len(name) == len("x" * 20 + ".lock") for name in locks)
+
+
+# -- routing new memories between the private and the team folder ----------------------
+
+
+def with_team(tmp_path: Path) -> MemoryDir:
+    store = MemoryDir(tmp_path / "mem", state=tmp_path / "state")
+    (store.path / "team" / ".git").mkdir(parents=True)
+    return store
+
+
+def test_a_name_used_in_the_other_folder_is_refused_naming_that_file(tmp_path: Path) -> None:
+    store = with_team(tmp_path)
+    store.save(name="Freeze", description="d", type="project", body="b", scope="private")
+    with pytest.raises(MemoryExistsError) as info:
+        store.save(name="Freeze", description="d", type="project", body="b")
+    assert (info.value.path, info.value.field) == (store.path / "freeze.md", "name")
+    assert info.value.message == (
+        "a memory already uses this file in the other folder (private or team); pick another name"
+    )
+    # Overwriting goes where the rules say, whatever the other folder holds.
+    saved = store.save(name="Freeze", description="e", type="project", body="b", overwrite=True)
+    assert saved.memory.filename == "team/freeze.md"
+    store.save(name="Role", description="d", type="user", body="b")
+    assert (store.path / "role.md").exists()
+
+
+def test_a_file_written_whole_is_routed_by_its_type(tmp_path: Path) -> None:
+    store = with_team(tmp_path)
+    project = "---\r\nname: F\r\ndescription: d\r\ntype: project\r\n---\r\nb\r\n"
+    assert store.routed_filename("f.md", project) == "team/f.md"
+    assert store.routed_filename("f.md", project.replace("project", "user")) == "f.md"
+    assert store.routed_filename("f.md", project.replace("project", "idea")) == "f.md"
+    assert store.routed_filename("notes/f.md", project) == "notes/f.md"  # chosen on purpose
+    (store.path / "f.md").write_text(project)
+    assert store.routed_filename("f.md", project) == "f.md"  # the other folder has it
+    plain = MemoryDir(tmp_path / "alone", state=tmp_path / "state")
+    assert plain.routed_filename("f.md", project) == "f.md"
