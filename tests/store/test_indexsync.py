@@ -358,6 +358,8 @@ def test_only_a_rewrite_still_gives_the_new_text(tmp_path: Path) -> None:
         ("\n\n", "- [N](n.md) — fresh\n"),
         ("# Notes\n\n\n", "# Notes\n- [N](n.md) — fresh\n"),
         ("# Notes", "# Notes\n- [N](n.md) — fresh\n"),
+        ("# Notes  \n", "# Notes  \n- [N](n.md) — fresh\n"),
+        ("see XX\n", "see XX\n- [N](n.md) — fresh\n"),
     ],
 )
 def test_entries_added_without_dropping_go_after_the_last_line(
@@ -391,3 +393,30 @@ def test_stale_lines_are_numbered_from_one_and_skip_current_and_foreign_ones(
     text = "- [A](a.md) — old\n- [C](c.md) — x\n- [B](b.md) — b\n- [B](b.md) — old\n"
     memories = [_header("a.md", "a", name="A"), _header("b.md", "b", name="B")]
     assert stale_lines(text, memories, lines) == [(1, "a.md"), (4, "b.md")]
+
+
+def test_entries_added_without_dropping_are_one_a_line(tmp_path: Path) -> None:
+    lines = GeneratedLines(tmp_path / "lines.json")
+    memories = [_header("n.md", "fresh", name="N"), _header("o.md", "other", name="O")]
+    result = sync_text("# Notes\n", memories, lines, drop_dead=False)
+    assert result.text == "# Notes\n- [N](n.md) — fresh\n- [O](o.md) — other\n"
+
+
+def test_every_line_is_looked_at_past_lines_that_are_not_entries(tmp_path: Path) -> None:
+    lines = GeneratedLines(tmp_path / "lines.json")
+    lines.record("a.md", "- [A](a.md) — old")
+    lines.record("c.md", "[C](c.md) — old")
+    text = (
+        "# About a.md and c.md\n"  # names the files, links nothing
+        "- [B](b.md) — b\n"  # current already
+        "[C](c.md) — old\n"  # not a list item: never memdir's entry
+        "- [A](a.md) — old\n"
+    )
+    memories = [
+        _header("a.md", "new", name="A"),
+        _header("b.md", "b", name="B"),
+        _header("c.md", "new", name="C"),
+    ]
+    new, rewritten = refresh_lines(text, memories, lines)
+    assert new == text.replace("- [A](a.md) — old", "- [A](a.md) — new")
+    assert rewritten == ["- [A](a.md) — new"]
