@@ -493,3 +493,40 @@ def test_render_writes_stripped_fields_in_order_and_keeps_odd_keys() -> None:
     assert lines[3:7] == ["type: feedback", "zeta: 1", "content: kept", "alpha: a"]
     assert text.endswith("alpha: a\n---\n\nline one\n")
     assert not text.endswith("\n\n")
+
+
+def test_lenient_reading_drops_only_real_quotes_and_reads_every_line() -> None:
+    parsed = split_frontmatter("---\nname: XmarksX\ndescription: a: b\nowner: 'kim'\n---\n")
+    assert parsed.meta == {"name": "XmarksX", "description": "a: b", "owner": "kim"}
+
+
+def test_keys_after_a_date_are_read() -> None:
+    parsed = split_frontmatter("---\nupdated: 2026-03-05\nname: A\ntype: user\n---\n")
+    assert parsed.meta == {"updated": date(2026, 3, 5), "name": "A", "type": "user"}
+
+
+def test_body_of_keeps_the_bodys_own_leading_characters() -> None:
+    from memdir.store.memoryfile import body_of
+
+    assert body_of("---\nname: A\n---\n\n  indented\n") == "  indented\n"
+    assert body_of("---\nname: A\n---\nXmas\n") == "Xmas\n"
+
+
+def test_set_updated_needs_the_block_at_the_top() -> None:
+    from memdir.store.memoryfile import set_updated
+
+    text = "plain text\n---\nbody\n"
+    assert set_updated(text, date(2026, 3, 5)) == text
+
+
+@pytest.mark.parametrize(
+    ("body", "after_block"),
+    [
+        ("", ""),
+        ("\n\n  code\n\n", "\n  code\n"),
+        ("X marks\nthe spot X", "\nX marks\nthe spot X\n"),
+    ],
+)
+def test_render_keeps_the_body_as_written_between_blank_lines(body: str, after_block: str) -> None:
+    text = render(name="A", description="d", type=MemoryType.USER, body=body, extra={})
+    assert text == "---\nname: A\ndescription: d\ntype: user\n---\n" + after_block
