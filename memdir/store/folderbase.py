@@ -141,15 +141,6 @@ class FolderBase:
                 return confine_entry(elsewhere, relative[5:])
         return confine_entry(self.path, relative)
 
-    def _relative(self, target: Path) -> str:
-        """The file name of a resolved path, as scans give it (``team/...`` for the team)."""
-        real = Path(os.path.realpath(self.path))
-        if real == target or real in target.parents:
-            return target.relative_to(real).as_posix()
-        elsewhere = self._in_repo_team()
-        assert elsewhere is not None, target  # resolve() confines to one of the two
-        return "team/" + target.relative_to(os.path.realpath(elsewhere)).as_posix()
-
     @property
     def team_root(self) -> Path | None:
         """The team folder shared with teammates (``team/`` or in-repo), if set up."""

@@ -218,3 +218,75 @@ def test_inspect_gives_what_can_be_read(memory_dir: Path) -> None:
     assert binary.problem == "binary file (contains NUL bytes); memories are Markdown text"
     with pytest.raises(MemoryNotFoundError):
         store.inspect("absent")
+
+
+# -- an in-repo team folder, kept outside the memory folder ------------------------------
+
+
+def in_repo(tmp_path: Path) -> tuple[MemoryDir, Path]:
+    import json
+
+    from memdir.team.scope import pointer_file
+
+    state, team = tmp_path / "state", tmp_path / "repo" / ".claude" / "team-memory"
+    team.mkdir(parents=True)
+    store = MemoryDir(tmp_path / "mem", state=state)
+    store.init()
+    pointer = pointer_file(store.path, state)
+    pointer.parent.mkdir(parents=True)
+    pointer.write_text(json.dumps({"in_repo": str(team)}))
+    return store, team
+
+
+def test_an_in_repo_team_folder_is_scanned_as_team_files(tmp_path: Path) -> None:
+    store, team = in_repo(tmp_path)
+    put(store.path, "mine.md", memory("Mine"), mtime=2_000_000)
+    put(store.path, "shared.md", memory("Private copy"), mtime=1_000_000)
+    put(team, "shared.md", memory("Team copy"), mtime=4_000_000)
+    put(team, "theirs.md", memory("Theirs"), mtime=3_000_000)
+    (team / "bad.md").write_bytes(b"\x00")
+    (store.path / "bad.md").write_bytes(b"\x00")
+    report = store.scan()
+    assert [h.filename for h in report.memories] == ["team/theirs.md", "mine.md", "shared.md"]
+    assert sorted(p.path for p in report.problems) == [store.path / "bad.md", team / "bad.md"]
+    assert store.team_root == team
+    assert (store.state_path / "cache" / f"{store.key}.team.cache").exists()
+    assert store.scan(use_cache=False) == report
+    assert store.resolve("team/theirs.md") == team / "theirs.md"
+    assert store.entry_path("team/theirs.md") == team / "theirs.md"
+    assert store.get("Theirs").path == team / "theirs.md"
+    assert store.resolve("mine.md") == store.path / "mine.md"
+
+
+def test_a_team_clone_inside_the_folder_wins_over_a_stale_in_repo_record(tmp_path: Path) -> None:
+    store, team = in_repo(tmp_path)
+    (store.path / "team" / ".git").mkdir(parents=True)
+    put(store.path, "team/local.md", memory("Local"))
+    put(team, "remote.md", memory("Remote"))
+    assert [h.filename for h in store.scan().memories] == ["team/local.md"]
+    assert store.resolve("team/local.md") == store.path / "team" / "local.md"
+    assert store.entry_path("team/x.md") == store.path / "team" / "x.md"
+
+
+def test_for_project_opens_claude_codes_folder(tmp_path: Path) -> None:
+    from memdir.paths import claude_memory_dir
+
+    env = {"HOME": str(tmp_path), "CLAUDE_CONFIG_DIR": str(tmp_path / ".claude")}
+    project = tmp_path / "project"
+    project.mkdir()
+    assert MemoryDir.for_project(project, env).path == claude_memory_dir(project, env)
+
+
+def test_an_unreadable_header_after_a_write_is_an_error_naming_the_file(memory_dir: Path) -> None:
+    path = put(memory_dir, "broken.md", "---\nname: A\n")
+    store = MemoryDir(memory_dir)
+    with pytest.raises(InvalidMemoryError) as info:
+        store._header_for(path, "broken.md")
+    assert (info.value.path, info.value.message) == (
+        path,
+        "frontmatter does not close within 3 lines",
+    )
+    assert store._old_header(path, "broken.md") is None
+    assert store._old_header(memory_dir / "gone.md", "gone.md") is None
+    header = store._header_for(put(memory_dir, "ok.md", memory("Ok")), "ok.md")
+    assert (header.filename, header.name, header.path) == ("ok.md", "Ok", memory_dir / "ok.md")
