@@ -530,3 +530,24 @@ def test_set_updated_needs_the_block_at_the_top() -> None:
 def test_render_keeps_the_body_as_written_between_blank_lines(body: str, after_block: str) -> None:
     text = render(name="A", description="d", type=MemoryType.USER, body=body, extra={})
     assert text == "---\nname: A\ndescription: d\ntype: user\n---\n" + after_block
+
+
+def test_the_body_keeps_its_own_leading_characters() -> None:
+    assert split_frontmatter("---\nname: A\n---\n\n  indented\n").body == "  indented\n"
+    assert split_frontmatter("---\nname: A\n---\nXmas\n").body == "Xmas\n"
+
+
+def test_a_yaml_problem_without_a_line_is_given_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    from memdir.store import memoryfile
+    from memdir.store.yamlblock import YamlBlockError
+
+    def failing(text: str) -> object:
+        raise YamlBlockError("frontmatter is nested too deeply")
+
+    monkeypatch.setattr(memoryfile, "load_block", failing)
+    parsed = split_frontmatter("---\nname: [a]\n---\nbody\n")
+    assert (parsed.meta, parsed.body, parsed.error) == (
+        {},
+        "body\n",
+        "frontmatter is nested too deeply",
+    )
