@@ -121,6 +121,15 @@ TARGETS: tuple[Target, ...] = (
         ),
     ),
     Target(
+        "memdir/store/filetext.py",
+        (
+            "tests/store/test_filetext.py",
+            "tests/store/test_scan.py",
+            "tests/store/test_hostile.py",
+            "tests/store/test_validate.py",
+        ),
+    ),
+    Target(
         "memdir/store/memoryfile.py",
         (
             "tests/store/test_memoryfile.py",

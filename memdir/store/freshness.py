@@ -38,8 +38,6 @@ def parse_updated(value: object) -> date | None:
     timezone: ``2026-03-05T23:30:00-09:00`` is March 5th, the day its writer meant, on
     every machine (converting it to local time would make it the 6th in Europe).
     """
-    if value is None or isinstance(value, bool):
-        return None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

@@ -149,7 +149,7 @@ def test_blank_lines_in_a_flat_block_are_skipped() -> None:
     ("first", "closing"), [("---", "---"), ("---  ", "---  "), ("---", "..."), ("---", "...\t")]
 )
 def test_the_block_closes_on_dashes_or_dots_with_trailing_space(first: str, closing: str) -> None:
-    from memdir.store.memoryfile import body_of
+    from memdir.store.filetext import body_of
 
     text = f"{first}\nname: A\n{closing}\n\n\nbody\n"
     parsed = split_frontmatter(text)
@@ -163,7 +163,7 @@ def test_a_dashes_line_with_text_does_not_close_the_block() -> None:
 
 
 def test_body_of_without_or_with_an_unclosed_block_is_the_whole_text() -> None:
-    from memdir.store.memoryfile import body_of
+    from memdir.store.filetext import body_of
 
     assert body_of("plain\n---\ntext\n") == "plain\n---\ntext\n"
     assert body_of("---\nname: A\nno end\n") == "---\nname: A\nno end\n"
@@ -362,7 +362,7 @@ def test_field_problem_says_what_is_wrong(meta: dict, problem: str | None) -> No
     ],
 )
 def test_parse_updated_reads_what_it_can(value: object, day: date | None) -> None:
-    from memdir.store.memoryfile import parse_updated
+    from memdir.store.freshness import parse_updated
 
     assert parse_updated(value) == day
 
@@ -370,7 +370,7 @@ def test_parse_updated_reads_what_it_can(value: object, day: date | None) -> Non
 def test_a_timestamp_counts_as_the_day_written_in_its_own_timezone() -> None:
     from datetime import datetime, timedelta, timezone
 
-    from memdir.store.memoryfile import parse_updated
+    from memdir.store.freshness import parse_updated
 
     late = datetime(2026, 3, 5, 23, 30, tzinfo=timezone(timedelta(hours=-9)))
     assert parse_updated(late) == date(2026, 3, 5)
@@ -506,7 +506,7 @@ def test_keys_after_a_date_are_read() -> None:
 
 
 def test_body_of_keeps_the_bodys_own_leading_characters() -> None:
-    from memdir.store.memoryfile import body_of
+    from memdir.store.filetext import body_of
 
     assert body_of("---\nname: A\n---\n\n  indented\n") == "  indented\n"
     assert body_of("---\nname: A\n---\nXmas\n") == "Xmas\n"

@@ -368,7 +368,7 @@ def test_writes_accept_other_warnings() -> None:
 
 
 def test_refusing_a_too_big_file_gives_its_size() -> None:
-    from memdir.store.scan import MAX_FILE_BYTES
+    from memdir.store.filetext import MAX_FILE_BYTES
 
     text = head("name: A", "description: d", "type: user", body="é" * (MAX_FILE_BYTES // 2))
     size = len(text.encode("utf-8"))
