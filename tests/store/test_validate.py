@@ -380,3 +380,61 @@ def test_refusing_a_too_big_file_gives_its_size() -> None:
     exact = head("name: A", "description: d", "type: user", body="")
     filler = "x" * (MAX_FILE_BYTES - len(exact.encode()))
     assert refuse_invalid(exact + filler, path=Path("ok.md")).meta["name"] == "A"
+
+
+def test_frontmatter_lines_need_the_opening_line_and_the_first_close() -> None:
+    from memdir.store.validate import frontmatter_lines
+
+    assert frontmatter_lines("x\na: 1\n---\n") == []
+    assert frontmatter_lines("---\n---\nbody\n---\n") == []
+
+
+def test_the_key_to_quote_is_found_past_blank_lines() -> None:
+    text = head("name: A", "", "description: fix: the build", "type: user")
+    assert [(r, f) for r, f, _ in findings(text)] == [("frontmatter-lenient", "description")]
+
+
+def test_a_control_character_is_placed_on_its_line_without_a_block() -> None:
+    assert [f for f in findings("plain\nx\x1b\n") if f[0] == "control-characters"] == [
+        (
+            "control-characters",
+            "body",
+            "line 2 holds the control character U+001B; terminals act on such characters "
+            "(memdir shows them as \ufffd): remove them",
+        )
+    ]
+    assert [f[2][:6] for f in findings("\nx\x1b") if f[0] == "control-characters"] == ["line 2"]
+
+
+def test_a_block_closing_past_line_thirty_is_invalid_for_lint_and_writes() -> None:
+    keys = [f"k{i}: v" for i in range(26)]
+    text = head("name: A", "description: d", "type: user", *keys)  # closes on line 31
+    assert findings(text) == [
+        (
+            "frontmatter-invalid",
+            "frontmatter",
+            "frontmatter does not close within 30 lines; the file is skipped",
+        )
+    ]
+    with pytest.raises(InvalidMemoryError):
+        refuse_invalid(text, path=Path("long.md"))
+
+
+def test_refusal_messages_say_what_to_do() -> None:
+    from memdir.store.filetext import MAX_FILE_BYTES
+
+    big = head("name: A", "description: d", "type: user", body="x" * MAX_FILE_BYTES)
+    with pytest.raises(InvalidMemoryError) as too_big:
+        refuse_invalid(big, path=Path("big.md"))
+    assert too_big.value.message == (
+        f"the memory would be {len(big):,} bytes, over the 1,000,000-byte limit for a memory; "
+        "keep only what will matter later"
+    )
+    key = "ghp_" + "aZ3kQ9mW7xB2nR5tL8vC1dF4gH6jK0pS2uY4"
+    with pytest.raises(SecretDetectedError) as secret:
+        refuse_invalid(head("name: A", "description: d", "type: user", body=key), path=Path("k.md"))
+    assert secret.value.message == (
+        "looks like a credential (github-token, line 6: ghp_aZ3k… (40 chars)); memories are "
+        "plain files kept in git, so secrets are refused"
+    )
+    assert (secret.value.field, key in secret.value.message) == ("body", False)
