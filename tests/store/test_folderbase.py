@@ -210,7 +210,11 @@ def test_inspect_gives_what_can_be_read(memory_dir: Path) -> None:
     assert (good.filename, good.path, good.problem) == ("good.md", memory_dir / "good.md", None)
     assert good.memory == store.read("good.md") and good.text == memory("Good")
     broken = store.inspect("broken")
-    assert (broken.filename, broken.memory) == ("broken.md", None)
+    assert (broken.filename, broken.path, broken.memory) == (
+        "broken.md",
+        memory_dir / "broken.md",
+        None,
+    )
     assert broken.text == "---\nname: [x\n  - y: {\n---\nbody\n"
     assert broken.problem is not None and broken.problem.startswith("frontmatter is not valid YAML")
     binary = store.inspect("bin")
@@ -290,3 +294,40 @@ def test_an_unreadable_header_after_a_write_is_an_error_naming_the_file(memory_d
     assert store._old_header(memory_dir / "gone.md", "gone.md") is None
     header = store._header_for(put(memory_dir, "ok.md", memory("Ok")), "ok.md")
     assert (header.filename, header.name, header.path) == ("ok.md", "Ok", memory_dir / "ok.md")
+
+
+def test_find_prefers_an_exact_stem_then_an_exact_name(memory_dir: Path) -> None:
+    put(memory_dir, "beta.md", memory("Something"))
+    put(memory_dir, "b.md", memory("beta"))
+    put(memory_dir, "a.md", memory("Deploy"))
+    put(memory_dir, "DEPLOY.md", memory("Other"))
+    store = MemoryDir(memory_dir)
+    assert store.find("beta").filename == "beta.md"
+    assert store.find("Deploy").filename == "a.md"
+
+
+def test_a_name_that_looks_like_a_path_is_refused(memory_dir: Path) -> None:
+    from memdir.errors import UnsafePathError
+
+    store = MemoryDir(memory_dir)
+    with pytest.raises(UnsafePathError) as info:
+        store.find("a\\b")
+    assert info.value.field == "name"
+
+
+def test_a_scan_without_the_cache_leaves_no_cache_file(memory_dir: Path, tmp_path: Path) -> None:
+    put(memory_dir, "a.md", memory("A"))
+    store = MemoryDir(memory_dir, state=tmp_path / "state")
+    assert [h.filename for h in store.scan(use_cache=False).memories] == ["a.md"]
+    assert not (tmp_path / "state" / "cache").exists()
+
+
+def test_inspect_of_a_memory_whose_body_cannot_be_read(memory_dir: Path) -> None:
+    path = memory_dir / "tail.md"
+    path.write_bytes(memory("Tail").encode() + b"x" * 9000 + b"\x00\n")
+    store = MemoryDir(memory_dir)
+    found = store.inspect("Tail")
+    assert (found.filename, found.path, found.memory, found.text) == ("tail.md", path, None, None)
+    assert found.problem == "binary file (contains NUL bytes); memories are Markdown text"
+    broken = store.inspect("tail")
+    assert broken.path == path
