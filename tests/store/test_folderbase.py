@@ -331,3 +331,20 @@ def test_inspect_of_a_memory_whose_body_cannot_be_read(memory_dir: Path) -> None
     assert found.problem == "binary file (contains NUL bytes); memories are Markdown text"
     broken = store.inspect("tail")
     assert broken.path == path
+
+
+def test_a_memory_deleted_between_reading_and_stat_is_gone(
+    memory_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = put(memory_dir, "a.md", memory("A"))
+    real_stat = Path.stat
+
+    def vanished(self: Path, *, follow_symlinks: bool = True) -> os.stat_result:
+        if self == path:
+            raise FileNotFoundError(2, "No such file or directory", str(self))
+        return real_stat(self, follow_symlinks=follow_symlinks)
+
+    monkeypatch.setattr(Path, "stat", vanished)
+    with pytest.raises(MemoryNotFoundError) as info:
+        MemoryDir(memory_dir).read("a.md")
+    assert (info.value.path, info.value.message) == (path, "the memory file is gone")
