@@ -57,9 +57,7 @@ def test_a_folder_that_cannot_be_created_says_so(tmp_path: Path) -> None:
     with pytest.raises(StoreIOError) as info:
         store.init()
     assert info.value.path == tmp_path / "file" / "mem"
-    assert str(info.value).startswith(
-        f"{tmp_path / 'file' / 'mem'}: cannot create the memory folder: "
-    )
+    assert info.value.message == "cannot create the memory folder: Not a directory"
 
 
 def test_state_is_kept_outside_the_folder_under_its_key(memory_dir: Path, tmp_path: Path) -> None:
@@ -348,3 +346,20 @@ def test_a_memory_deleted_between_reading_and_stat_is_gone(
     with pytest.raises(MemoryNotFoundError) as info:
         MemoryDir(memory_dir).read("a.md")
     assert (info.value.path, info.value.message) == (path, "the memory file is gone")
+
+
+def test_a_plain_team_folder_does_not_hide_the_in_repo_one(tmp_path: Path) -> None:
+    store, team = in_repo(tmp_path)
+    put(store.path, "team/notes.md", memory("Plain"))  # a folder named team, no clone
+    put(team, "shared.md", memory("Shared"))
+    assert "team/shared.md" in [h.filename for h in store.scan().memories]
+
+
+def test_the_header_after_a_write_has_the_files_stat(memory_dir: Path) -> None:
+    store = MemoryDir(memory_dir)
+    header = store.write_text("a.md", memory("A"))
+    st = (memory_dir / "a.md").stat()
+    assert (header.mtime, header.size) == (st.st_mtime, st.st_size)
+    (memory_dir / "bin.md").write_bytes(b"\x00")
+    unreadable = store._header_for(memory_dir / "bin.md", "bin.md")
+    assert (unreadable.name, unreadable.description, unreadable.snippet) == ("bin", "", "")
