@@ -61,7 +61,7 @@ def test_a_folder_that_cannot_be_created_says_so(tmp_path: Path) -> None:
 
 
 def test_state_is_kept_outside_the_folder_under_its_key(memory_dir: Path, tmp_path: Path) -> None:
-    state = tmp_path / "state"
+    state = tmp_path / "given-state"  # not the environment's state folder
     store = MemoryDir(memory_dir, state=state)
     assert store.state_path == state
     put(memory_dir, "a.md", memory("A"))
@@ -295,12 +295,12 @@ def test_an_unreadable_header_after_a_write_is_an_error_naming_the_file(memory_d
 
 
 def test_find_prefers_an_exact_stem_then_an_exact_name(memory_dir: Path) -> None:
-    put(memory_dir, "beta.md", memory("Something"))
+    put(memory_dir, "sub/beta.md", memory("Something"))  # not a file-name match
     put(memory_dir, "b.md", memory("beta"))
     put(memory_dir, "a.md", memory("Deploy"))
     put(memory_dir, "DEPLOY.md", memory("Other"))
     store = MemoryDir(memory_dir)
-    assert store.find("beta").filename == "beta.md"
+    assert store.find("beta").filename == "sub/beta.md"
     assert store.find("Deploy").filename == "a.md"
 
 
