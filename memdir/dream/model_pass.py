@@ -20,8 +20,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..errors import MemdirError, ModelError
-from ..model.boundary import MIN_ATTEMPT_S, MessageCreator
+from ..errors import MemdirError
+from ..model.boundary import MessageCreator
 from ..progress import Progress, no_progress
 from ..store.folder import MemoryDir
 from .settings import DreamSettings
@@ -124,57 +124,24 @@ def run_model(
     Raises:
         ModelError: a call failed, or the run's budget ran out.
     """
-    from ..extract.extractor import MEMORY_TOOL, MEMORY_TOOL_BETA
     from ..extract.memory_tool import MemoryFolderTool  # the anthropic SDK: only now
+    from ..extract.toolloop import converse
 
-    tool = MemoryFolderTool(staged)
-    result = ModelResult()
-    history: list[dict[str, Any]] = [
-        {
-            "role": "user",
-            "content": build_prompt(staged, today=today or date.today(), evidence=evidence),
-        }
-    ]
-    deadline = clock() + settings.budget_s
-    texts: list[str] = []
-    while result.turns < settings.max_turns:
-        remaining = deadline - clock()
-        if remaining < MIN_ATTEMPT_S:
-            raise ModelError(
-                f"consolidation ran out of its {settings.budget_s:g}s budget", kind="timeout"
-            )
-        progress("model turns", result.turns, None)
-        reply = client.create_message(
-            budget_s=min(settings.call_budget_s, remaining),
-            max_tokens=MAX_TOKENS,
-            system=SYSTEM_PROMPT,
-            messages=list(history),
-            tools=[MEMORY_TOOL],
-            extra_headers={"anthropic-beta": MEMORY_TOOL_BETA},
-        )
-        result.turns += 1
-        progress("model turns", result.turns, None)
-        texts += [b.text for b in reply.content if b.type == "text"]
-        calls = [b for b in reply.content if b.type == "tool_use"]
-        if not calls:
-            break
-        history.append({"role": "assistant", "content": [_param(b) for b in reply.content]})
-        results = []
-        for call in calls:
-            if call.name == MEMORY_TOOL["name"]:
-                outcome = tool.run(call.input)
-                text, is_error = outcome.text, outcome.is_error
-            else:
-                text, is_error = f"Error: there is no tool {call.name!r}; use memory", True
-            results.append(
-                {
-                    "type": "tool_result",
-                    "tool_use_id": call.id,
-                    "content": text,
-                    "is_error": is_error,
-                }
-            )
-        history.append({"role": "user", "content": results})
+    replies: list[Any] = []
+    converse(
+        client,
+        MemoryFolderTool(staged),
+        build_prompt(staged, today=today or date.today(), evidence=evidence),
+        system=SYSTEM_PROMPT,
+        max_tokens=MAX_TOKENS,
+        budget=settings,
+        clock=clock,
+        replies=replies,
+        task="consolidation",
+        progress=progress,
+    )
+    result = ModelResult(turns=len(replies))
+    texts = [b.text for reply in replies for b in reply.content if b.type == "text"]
     result.summary = "\n".join(texts).strip()
     for match in _ARCHIVED.finditer(result.summary):
         result.archived[match.group(1).removeprefix("/memories/")] = match.group(2).strip()
@@ -193,13 +160,3 @@ def transcript_evidence(transcripts: Sequence[Path]) -> str:
         except MemdirError:
             continue  # an unreadable transcript is no evidence, not a failed run
     return "\n\n".join(p for p in parts if p.strip())
-
-
-def _param(block: Any) -> dict[str, Any]:
-    """A response block as a request block (SDK objects carry fields the API refuses)."""
-    if block.type == "text":
-        return {"type": "text", "text": block.text}
-    if block.type == "tool_use":
-        return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
-    dumped: dict[str, Any] = block.model_dump(exclude_none=True)
-    return dumped

@@ -17,12 +17,11 @@ returns at once and never imports the model SDK.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..detach import spawn_module
 from .layout import DreamFiles
 from .lock import current_holder
 from .settings import DreamSettings
@@ -128,23 +127,12 @@ def maybe_start(
 def spawn_detached(folder: Path, state: Path) -> None:
     """Run ``python -m memdir.dream --auto`` for `folder` in its own session, logging to
     ``<state>/logs/dream.log``. The run re-checks the gates under the lock."""
-    log_path = state / "logs" / LOG_NAME
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "memdir.dream", "--dir", str(folder), "--auto"]
-    env = {**os.environ, "MEMDIR_STATE_DIR": str(state)}
-    if os.name == "posix":
-        # The shell backgrounds the run and exits at once; the run is re-parented to init,
-        # so a long-lived caller (the daemon) is left with no child to reap.
-        command = ["/bin/sh", "-c", '"$@" &', "memdir-dream", *command]
-    with open(log_path, "ab") as out:
-        child = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-            close_fds=True,
-        )
-    if os.name == "posix":
-        child.wait()
+    spawn_module(
+        "memdir.dream",
+        "--dir",
+        str(folder),
+        "--auto",
+        state=state,
+        log=state / "logs" / LOG_NAME,
+        label="memdir-dream",
+    )

@@ -40,6 +40,7 @@ from .changes import FileChange
 from .evidence import render_for_extraction
 from .evidence import wrote_to_memory as _wrote_to_memory
 from .prompt import SYSTEM_PROMPT, build_prompt
+from .toolloop import converse
 from .transcript import Message, load_transcript, messages_after
 
 if TYPE_CHECKING:
@@ -50,16 +51,8 @@ log = logging.getLogger(__name__)
 MAX_TURNS = 5
 MAX_TOKENS = 4096
 DEFAULT_BUDGET_S = 60.0
-#: The steps `Extractor.extract` reports to a `Progress`.
-TURNS = "model turns"
-WRITTEN = "memories written"
 #: One call may use at most this much of the run's budget, leaving room for a second turn.
 DEFAULT_CALL_BUDGET_S = 30.0
-#: The tool as the API knows it; `BetaAbstractMemoryTool.to_dict()` gives the same.
-MEMORY_TOOL: dict[str, str] = {"type": "memory_20250818", "name": "memory"}
-#: The API documentation still lists the memory tool under this beta. The installed SDK
-#: already types the tool as generally available; sending a known beta is harmless.
-MEMORY_TOOL_BETA = "context-management-2025-06-27"
 
 Status = Literal["written", "nothing", "skipped", "throttled", "failed"]
 
@@ -350,70 +343,27 @@ class Extractor:
         replies: list[Any],
         progress: Progress = no_progress,
     ) -> None:
-        """The model loop; each reply is appended to `replies` (so a failure keeps the count).
-
-        The SDK's tool runner would bypass our retry and breaker boundary, so this is the
-        same loop written small: call, run the tool calls, send their results, call again,
-        until the model stops calling tools or `max_turns` requests have been made.
+        """The model loop (`memdir.extract.toolloop.converse`) with this extractor's model,
+        prompt and limits; each reply is appended to `replies` (a failure keeps the count).
 
         Raises:
             ModelError: a call failed, or the run's budget ran out.
         """
-        deadline = self._clock() + self.settings.budget_s
-        history: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
-        while len(replies) < self.settings.max_turns:
-            remaining = deadline - self._clock()
-            if remaining < MIN_ATTEMPT_S:
-                raise ModelError(
-                    f"the extraction ran out of its {self.settings.budget_s:g}s budget",
-                    kind="timeout",
-                    retryable=True,
-                )
-            progress(TURNS, len(replies), None)
-            reply = self.client.create_message(
-                budget_s=min(self.settings.call_budget_s, remaining),
-                max_tokens=MAX_TOKENS,
-                system=SYSTEM_PROMPT,
-                messages=list(history),
-                tools=[MEMORY_TOOL],
-                extra_headers={"anthropic-beta": MEMORY_TOOL_BETA},
-            )
-            replies.append(reply)
-            progress(TURNS, len(replies), None)
-            calls = [block for block in reply.content if block.type == "tool_use"]
-            if not calls:
-                break
-            history.append({"role": "assistant", "content": [_param(b) for b in reply.content]})
-            results = []
+        converse(
+            self.client,
+            tool,
+            prompt,
+            system=SYSTEM_PROMPT,
+            max_tokens=MAX_TOKENS,
+            budget=self.settings,
+            clock=self._clock,
+            replies=replies,
+            task="the extraction",
+            retryable=True,
             # One history operation per turn: the efficient run (one turn of reads, one
             # of writes) is one undoable operation, without holding the history lock
             # across model calls.
-            with tool.store.operation():
-                for call in calls:
-                    if call.name == MEMORY_TOOL["name"]:
-                        written = len(tool.changes)
-                        outcome = tool.run(call.input)
-                        text, is_error = outcome.text, outcome.is_error
-                        if len(tool.changes) != written:
-                            progress(WRITTEN, len(tool.changes), None)
-                    else:
-                        text, is_error = f"Error: there is no tool {call.name!r}; use memory", True
-                    results.append(
-                        {
-                            "type": "tool_result",
-                            "tool_use_id": call.id,
-                            "content": text,
-                            "is_error": is_error,
-                        }
-                    )
-            history.append({"role": "user", "content": results})
-
-
-def _param(block: Any) -> dict[str, Any]:
-    """A response block as a request block (SDK objects carry fields the API refuses)."""
-    if block.type == "text":
-        return {"type": "text", "text": block.text}
-    if block.type == "tool_use":
-        return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
-    dumped: dict[str, Any] = block.model_dump(exclude_none=True)
-    return dumped
+            each_turn=tool.store.operation,
+            progress=progress,
+            report_writes=True,
+        )

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..detach import spawn_module
 from ..errors import ConfigurationError
 from ..model.config import ModelConfig
 from ..progress import Progress, no_progress
@@ -69,27 +68,14 @@ def spawn_detached(store: MemoryDir, request: ExtractionRequest) -> Path:
     from .queue import LOG_NAME, QueueFiles
 
     ticket = QueueFiles.for_store(store).write_ticket(request)
-    log_path = store.state_path / "logs" / LOG_NAME
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "memdir.extract", str(store.path), str(ticket)]
-    env = {**os.environ, "MEMDIR_STATE_DIR": str(store.state_path)}
-    if os.name == "posix":
-        # A shell that backgrounds the real process and exits at once: we reap the shell
-        # here, and the extractor is re-parented to init, so neither a zombie nor a
-        # "subprocess still running" warning is left behind in a long-lived caller.
-        command = ["/bin/sh", "-c", '"$@" &', "memdir-extract", *command]
-    with open(log_path, "ab") as out:
-        child = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-            close_fds=True,
-        )
-    if os.name == "posix":
-        child.wait()
+    spawn_module(
+        "memdir.extract",
+        str(store.path),
+        str(ticket),
+        state=store.state_path,
+        log=store.state_path / "logs" / LOG_NAME,
+        label="memdir-extract",
+    )
     log.info("queued extraction of %s (ticket %s)", request.transcript, ticket.name)
     return ticket
 

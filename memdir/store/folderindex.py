@@ -19,7 +19,7 @@ from ..progress import Progress
 from ..types import MemoryHeader, ScanReport
 from . import index as index_mod
 from .filetext import read_memory_text
-from .folderbase import FolderBase, WriteListener
+from .folderbase import FolderBase
 from .indexsync import GeneratedLines, SyncResult, stale_lines, sync_text
 from .scan import INDEX_NAME, iter_markdown
 
@@ -44,15 +44,8 @@ def _case_insensitive(folder: Path) -> bool:
 class IndexedFolder(FolderBase):
     """A memory folder with its ``MEMORY.md`` index kept in line with the files."""
 
-    def __init__(
-        self,
-        path: Path | str,
-        *,
-        state: Path | None = None,
-        listeners: list[WriteListener] | None = None,
-    ) -> None:
-        super().__init__(path, state=state, listeners=listeners)
-        self._case_insensitive: bool | None = None
+    #: Whether the file system ignores case: probed on the first `fold`.
+    _case_insensitive: bool | None = None
 
     def _lock_path(self) -> Path:
         return self.state_path / "locks" / f"{self.key}.index.lock"

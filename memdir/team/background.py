@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..detach import spawn_module
 from ..errors import MemdirError
 from ..store.folder import MemoryDir
 from .retry import RetryPolicy
@@ -69,25 +68,7 @@ def spawn_sync(memory_dir: Path, state: Path) -> bool:
     """Start a detached sync process for `memory_dir`; False when there is no team clone."""
     if not has_team_clone(memory_dir):
         return False
-    env = {**os.environ, "MEMDIR_STATE_DIR": str(state)}
-    command = [sys.executable, "-m", "memdir.team", str(memory_dir)]
-    if os.name == "posix":
-        # The shell backgrounds the sync and exits at once: the hook returns, and the sync
-        # is re-parented to init, so nobody is left with a child to reap.
-        command = ["/bin/sh", "-c", '"$@" &', "memdir-team-sync", *command]
-    child = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env=env,
-        close_fds=True,
-    )
-    if os.name == "posix":
-        child.wait()
-    else:
-        child.returncode = 0  # it outlives us on purpose
+    spawn_module("memdir.team", str(memory_dir), state=state, log=None, label="memdir-team-sync")
     return True
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from memdir.extract.extractor import (
-    MEMORY_TOOL_BETA,
     ExtractSettings,
     ExtractState,
     api_save_listener,
     record_api_save,
 )
+from memdir.extract.toolloop import MEMORY_TOOL_BETA
 from memdir.extract.transcript import from_messages
 from memdir.stats import Stats
 from memdir.store.folder import MemoryDir
