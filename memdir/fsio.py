@@ -1,12 +1,15 @@
-"""File-system primitives every write goes through: confinement, atomic writes, locks."""
+"""File-system primitives every write goes through: confinement, atomic writes, locks,
+and the one reader of memdir's JSON state files."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .errors import LockTimeoutError, StoreIOError, UnsafePathError
 
@@ -168,6 +171,20 @@ def atomic_write(
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise StoreIOError(f"cannot write: {exc.strerror or exc}", path=path) from exc
+
+
+def read_json_object(path: Path) -> dict[str, Any] | None:
+    """The JSON object stored in `path`; None when the file is missing, unreadable, not
+    JSON (or nested too deep to parse) or not an object.
+
+    memdir's state files are advisory: a damaged one is as good as none, and the next
+    write replaces it.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _pid_alive(pid: int) -> bool:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import LockTimeoutError, StoreIOError
-from .fsio import atomic_write, file_lock
+from .fsio import atomic_write, file_lock, read_json_object
 
 # Not `from typing import ...`: every recall tallies, and typing costs its start-up.
 TYPE_CHECKING = False
@@ -48,11 +48,7 @@ class _JsonFile:
         State files are advisory: a damaged one must not stop memdir, and the next
         write replaces it with a valid object.
         """
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return read_json_object(self.path) or {}
 
     @contextmanager
     def update(self) -> Iterator[dict[str, Any]]:

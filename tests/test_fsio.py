@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from memdir.errors import LockTimeoutError, StoreIOError, UnsafePathError
-from memdir.fsio import atomic_write, confine, file_lock, is_inside
+from memdir.fsio import atomic_write, confine, file_lock, is_inside, read_json_object
 
 
 def test_confine_accepts_paths_inside(tmp_path: Path) -> None:
@@ -120,3 +120,16 @@ def test_a_file_in_place_of_the_folder_is_a_store_error(tmp_path: Path) -> None:
         atomic_write(blocker / "sub" / "a.md", "text")
     assert caught.value.path == blocker / "sub" / "a.md"
     assert blocker.read_text() == "x"
+
+
+def test_a_json_state_file_reads_as_its_object_or_none(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    assert read_json_object(path) is None  # missing
+    for damaged in ("{not json", "[1, 2]", '"text"', "[" * 100_000 + "]" * 100_000, ""):
+        path.write_text(damaged)
+        assert read_json_object(path) is None, damaged[:20]
+    path.write_bytes(b"\xff\xfe{}")
+    assert read_json_object(path) is None  # not UTF-8
+    path.write_text('{"a": [1, {"b": null}]}')
+    assert read_json_object(path) == {"a": [1, {"b": None}]}
+    assert read_json_object(tmp_path) is None  # a folder

@@ -33,7 +33,7 @@ from ..errors import (
     DaemonError,
     MemdirError,
 )
-from ..fsio import HeldLock, atomic_write, try_lock
+from ..fsio import HeldLock, atomic_write, read_json_object, try_lock
 from ..paths import folder_key
 from ..paths import state_dir as default_state_dir
 from .client import PROTOCOL_VERSION, daemon_dir, ping, short_socket_dir, socket_path
@@ -115,10 +115,7 @@ def daemon_status(memory_dir: Path, *, state_dir: Path | None = None) -> DaemonS
     """Whether a daemon holds `memory_dir`, from its files alone (no socket needed)."""
     files = DaemonFiles.for_folder(memory_dir, state_dir=state_dir)
     pid = _read_pid(files.pid)
-    try:
-        info = json.loads(files.status.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        info = {}
+    info = read_json_object(files.status) or {}
     if not files.lock.exists():
         return DaemonStatus("not running", None, files, info)
     held = try_lock(files.lock)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LockTimeoutError, StoreIOError
-from ..fsio import atomic_write, confine, try_lock
+from ..fsio import atomic_write, confine, read_json_object, try_lock
 from ..progress import Progress, no_progress
 from ..store.folder import MemoryDir
 from ..store.scan import INDEX_NAME
@@ -175,11 +175,7 @@ def _finish(files: DreamFiles, journal: Mapping[str, Any]) -> None:
 
 def pending(files: DreamFiles) -> dict[str, Any] | None:
     """The journal of an apply that did not finish, if any."""
-    try:
-        data = json.loads(files.journal.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    return read_json_object(files.journal)
 
 
 def recover(store: MemoryDir, files: DreamFiles) -> str | None:

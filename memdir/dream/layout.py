@@ -14,7 +14,6 @@ Nothing here is inside the memory folder: Claude Code's folder holds only memori
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import time
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..fsio import read_json_object
 from ..paths import folder_key
 
 #: Run records kept; older ones (and their before/after copies) are removed.
@@ -93,11 +93,7 @@ class DreamFiles:
 
     def load_run(self, run_id: str) -> dict[str, Any] | None:
         """A run's saved record (``runs/<run>/run.json``), or None when unreadable."""
-        try:
-            data = json.loads((self.run_dir(run_id) / "run.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
+        return read_json_object(self.run_dir(run_id) / "run.json")
 
     def run_ids(self) -> list[str]:
         """Recorded runs, oldest first (ids sort by time)."""

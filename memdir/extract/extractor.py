@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ModelError
-from ..fsio import atomic_write
+from ..fsio import atomic_write, read_json_object
 from ..model.boundary import MIN_ATTEMPT_S, MessageCreator, ModelBoundary
 from ..model.config import ModelConfig
 from ..paths import folder_key, state_dir
@@ -142,7 +142,7 @@ class ExtractState:
 
     def read_cursor(self, session_id: str) -> Cursor:
         """The session's cursor; a fresh one when missing or unreadable."""
-        data = _read_json(self.cursor_path(session_id))
+        data = read_json_object(self.cursor_path(session_id)) or {}
         last = data.get("last_id")
         try:
             return Cursor(
@@ -163,19 +163,11 @@ class ExtractState:
 
     def saved_at(self, session_id: str) -> float | None:
         """When the agent last saved through memdir's API in this session, if ever."""
-        value = _read_json(self.save_marker_path(session_id)).get("at")
+        value = (read_json_object(self.save_marker_path(session_id)) or {}).get("at")
         return float(value) if isinstance(value, int | float) else None
 
     def record_save(self, session_id: str, when: float) -> None:
         atomic_write(self.save_marker_path(session_id), json.dumps({"at": when}), mode=0o600)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def record_api_save(

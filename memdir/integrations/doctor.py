@@ -7,7 +7,6 @@ for that.
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import shutil
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..fsio import read_json_object
 from ..model.breaker import BreakerState, CircuitBreaker
 from ..model.config import ModelConfig
 from ..store.folder import MemoryDir
@@ -61,11 +61,7 @@ def _folder(store: MemoryDir, reason: str) -> Check:
 
 
 def _hook_commands(path: Path) -> list[str]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    hooks = data.get("hooks") if isinstance(data, dict) else None
+    hooks = (read_json_object(path) or {}).get("hooks")
     found = []
     for groups in (hooks or {}).values() if isinstance(hooks, dict) else ():
         for group in groups if isinstance(groups, list) else ():

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..fsio import atomic_write
+from ..fsio import atomic_write, read_json_object
 from ..types import MemoryHeader
 from . import index as index_mod
 
@@ -42,11 +42,8 @@ class GeneratedLines:
     def _load(self) -> dict[str, str]:
         if self._hashes is None:
             self._hashes = {}
-            try:
-                data = json.loads(self.file.read_text(encoding="utf-8"))
-            except (OSError, ValueError, RecursionError):
-                data = None
-            if isinstance(data, dict) and data.get("version") == _VERSION:
+            data = read_json_object(self.file)
+            if data is not None and data.get("version") == _VERSION:
                 lines = data.get("lines")
                 if isinstance(lines, dict):
                     self._hashes = {

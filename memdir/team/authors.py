@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..fsio import atomic_write
+from ..fsio import atomic_write, read_json_object
 from ..paths import folder_key
 
 if TYPE_CHECKING:
@@ -24,11 +24,7 @@ def authors_file(memory_dir: Path, state: Path) -> Path:
 
 def read_authors(memory_dir: Path, state: Path) -> dict[str, str]:
     """Team-relative path -> name of whoever last changed it ({} when unknown)."""
-    try:
-        data = json.loads(authors_file(memory_dir, state).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    files = data.get("files") if isinstance(data, dict) else None
+    files = (read_json_object(authors_file(memory_dir, state)) or {}).get("files")
     if not isinstance(files, dict):
         return {}
     return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}

@@ -10,11 +10,11 @@ inside the project's repository recorded in this machine's state folder.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from ..errors import ConfigurationError, InvalidMemoryError
+from ..fsio import read_json_object
 from ..paths import folder_key
 from ..types import MemoryType
 
@@ -30,11 +30,7 @@ def pointer_file(memory_dir: Path, state: Path) -> Path:
 
 def read_pointer(memory_dir: Path, state: Path) -> dict[str, object]:
     """The recorded team set-up for `memory_dir` ({} when there is none or it is unreadable)."""
-    try:
-        data = json.loads(pointer_file(memory_dir, state).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json_object(pointer_file(memory_dir, state)) or {}
 
 
 def in_repo_root(memory_dir: Path, state: Path) -> Path | None:

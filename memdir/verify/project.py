@@ -24,7 +24,7 @@ from typing import Any
 
 from .. import paths
 from ..errors import StoreIOError
-from ..fsio import atomic_write
+from ..fsio import atomic_write, read_json_object
 from .references import Reference, RefKind, extract_references
 from .search import PathLocator, normalize, scan_files
 
@@ -258,12 +258,9 @@ def _digest(parts: Iterable[str]) -> str:
 def _load_cache(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    ok = isinstance(data, dict) and data.get("version") == _CACHE_VERSION
-    return data if ok and isinstance(data.get("tokens"), dict) else {}
+    data = read_json_object(path) or {}
+    ok = data.get("version") == _CACHE_VERSION and isinstance(data.get("tokens"), dict)
+    return data if ok else {}
 
 
 def _save_cache(path: Path | None, data: dict[str, Any]) -> None:
