@@ -9,9 +9,13 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from .errors import LockTimeoutError, StoreIOError, UnsafePathError
+
+# Not `from typing import ...`: a hook answered by the daemon never loads typing.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _plain_checks(root: Path, text: str) -> PurePosixPath:
