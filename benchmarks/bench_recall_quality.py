@@ -34,7 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from memdir.recall.offline import OfflineSelector, SelectorConfig  # noqa: E402
+from memdir.recall.config import SelectorConfig  # noqa: E402
+from memdir.recall.offline import OfflineSelector  # noqa: E402
 from memdir.types import MemoryHeader, MemoryType  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "recall_quality"

@@ -141,6 +141,9 @@ def test_without_a_daemon_neither_path_loads_what_it_never_needs(
         "hook_event_name": "UserPromptSubmit",
         "prompt": QUERY,
     }
+    # A first run builds the persisted index: parsing the new files loads the store's
+    # records (a cold start's cost). What follows is the warm path every prompt takes.
+    assert _memory(["recall", "--offline", QUERY], tmp_path).returncode == 0
     hook = _memory(["hook", "claude-code", "user-prompt-submit"], tmp_path, json.dumps(payload))
     recall = _memory(["recall", "--offline", QUERY], tmp_path)
     assert "Deploy freeze" in json.loads(hook.stdout)["hookSpecificOutput"]["additionalContext"]

@@ -352,18 +352,20 @@ def recall_json(
         if result is not None:
             return result
     # Imported only now: a daemon that answers saves this process all of it.
-    from ..recall.recaller import Recaller
-    from ..store.folder import MemoryDir
+    from ..paths import state_dir as default_state_dir
+    from ..recall.lean import recall_json as recall_here
 
-    recaller = Recaller(MemoryDir(memory_dir, state=state_dir), project_root=project_root)
-    return recaller.recall(
+    return recall_here(
+        str(memory_dir),
         query,
+        state_dir=str(state_dir if state_dir is not None else default_state_dir()),
         session_id=session_id,
         tools=tools,
         offline=offline,
+        project_root=str(project_root) if project_root is not None else None,
         mark_surfaced=mark_surfaced,
         limit=limit,
-    ).to_json()
+    )
 
 
 def recall(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+# `typing` itself costs start-up time: its names are for the type checker only.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .boundary import MessageCreator, ModelBoundary, RetryPolicy, response_text
     from .breaker import BreakerSnapshot, BreakerState, CircuitBreaker
     from .config import ModelConfig

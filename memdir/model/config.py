@@ -10,10 +10,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .env import TRUTHY
+
 #: A current Sonnet that the installed SDK (anthropic 2.14) does not list as deprecated.
 DEFAULT_MODEL = "claude-sonnet-5-5"
-
-_TRUTHY = {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ class ModelConfig:
             api_key=env.get("ANTHROPIC_API_KEY", "").strip() or None,
             auth_token=env.get("ANTHROPIC_AUTH_TOKEN", "").strip() or None,
             base_url=env.get("ANTHROPIC_BASE_URL", "").strip() or None,
-            offline=env.get("MEMDIR_OFFLINE", "").strip().lower() in _TRUTHY,
+            offline=env.get("MEMDIR_OFFLINE", "").strip().lower() in TRUTHY,
         )
 
     @property

@@ -8,19 +8,18 @@ every memory again would cost far more than reading the weights back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..store import cachefile
 from ..types import MemoryHeader
-from ._vocab import RELATED_TERMS
-from .tokenize import Tokenizer, detect_language
-
-if TYPE_CHECKING:
-    from .offline import SelectorConfig
+from .config import SelectorConfig
+from .scoring import related_map, weigh
+from .tokenize import Tokenizer
 
 _CACHE_VERSION = "tokens-2"
 
@@ -86,6 +85,37 @@ class Documents:
             self._prune(set(keys))
         return keys
 
+    # -- the look-ups the scorer makes (`scoring.Postings`) -------------------------
+
+    def posting(self, term: str) -> dict[Key, float] | None:
+        """Document -> weight for one stored term."""
+        return self.postings.get(term)
+
+    def has(self, term: str) -> bool:
+        """True when some document has the term."""
+        return term in self.postings
+
+    def prefixed(self, word: str) -> Iterator[str]:
+        """Stored terms that start with `word`, in order."""
+        vocab = self.sorted_vocab()[0]
+        at = bisect_left(vocab, word)
+        while at < len(vocab) and vocab[at].startswith(word):
+            yield vocab[at]
+            at += 1
+
+    def suffixed(self, word: str) -> Iterator[str]:
+        """Stored terms that end with `word`, in the order of their reversed spelling."""
+        backwards = self.sorted_vocab()[1]
+        key = word[::-1]
+        at = bisect_left(backwards, key)
+        while at < len(backwards) and backwards[at].startswith(key):
+            yield backwards[at][::-1]
+            at += 1
+
+    def related(self) -> dict[str, frozenset[str]]:
+        """Term -> the terms related to it."""
+        return self.related_terms()
+
     def sorted_vocab(self) -> tuple[list[str], list[str]]:
         """Every stored term sorted, and every stored term reversed and sorted."""
         if self._vocab is None:
@@ -100,12 +130,7 @@ class Documents:
             self._load_stored()
         if self._related is None:
             self._dirty = True
-            related: dict[str, set[str]] = {}
-            for line in RELATED_TERMS:
-                group = {t for w in line.split() for t in self.tokenizer.terms(w)}
-                for term in group:
-                    related.setdefault(term, set()).update(group - {term})
-            self._related = {t: frozenset(r) for t, r in related.items()}
+            self._related = related_map(self.tokenizer)
         return self._related
 
     def save(self) -> None:
@@ -149,26 +174,15 @@ class Documents:
         return Doc(header=header, text=text, weights=record[3])
 
     def _tokenize(self, header: MemoryHeader) -> Doc:
-        cfg = self.config
-        stem = header.filename.rsplit("/", 1)[-1].removesuffix(".md")
-        texts = (header.description, header.name, stem, header.snippet)
-        language = detect_language(f"{header.description}\n{header.name}\n{header.snippet}")
-        raw: dict[str, float] = {}
-        for f, text in enumerate(texts):
-            terms = self.tokenizer.terms(text, language)
-            if not terms:
-                continue
-            # BM25F: each field's term count, weighted and normalised by field length.
-            b = cfg.field_b[f]
-            scale = cfg.field_weights[f] / (1.0 - b + b * len(terms) / cfg.typical_lengths[f])
-            for term in terms:
-                raw[term] = raw.get(term, 0.0) + scale
-        k1 = cfg.k1
-        return Doc(
-            header=header,
-            text=_text_of(header),
-            weights={term: tf / (k1 + tf) for term, tf in raw.items()},
+        weights = weigh(
+            self.config,
+            self.tokenizer,
+            description=header.description,
+            name=header.name,
+            filename=header.filename,
+            snippet=header.snippet,
         )
+        return Doc(header=header, text=_text_of(header), weights=weights)
 
     def _add(self, key: Key, doc: Doc) -> None:
         old = self.docs.get(key)

@@ -10,11 +10,16 @@ so a German memory and a German query meet on German stems. Version numbers stay
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections import Counter
 
 import snowballstemmer
 
 from ._vocab import ENGLISH_MARKERS, IRREGULAR_FORMS, OTHER_LANGUAGES, STOP_WORDS
+
+# `typing` itself costs start-up time: its names are for the type checker only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["WORD_RE", "Tokenizer", "detect_language", "is_selectable_query"]
 
@@ -41,10 +46,14 @@ def is_selectable_query(query: str) -> bool:
 
 def detect_language(text: str) -> str:
     """The Snowball name of the language `text` is most likely in ("english" by default)."""
+    # Words counted in C (`Counter`), then only the function words among them looked at:
+    # every memory is told apart this way when an index is built.
     counts: dict[str, int] = {}
-    for word in WORD_RE.findall(text.lower()):
-        for language in _LANGUAGES_OF.get(word, ()):
-            counts[language] = counts.get(language, 0) + 1
+    words = Counter(WORD_RE.findall(text.lower()))
+    for word in words.keys() & _LANGUAGES_OF.keys():
+        times = words[word]
+        for language in _LANGUAGES_OF[word]:
+            counts[language] = counts.get(language, 0) + times
     english = counts.pop(ENGLISH, 0)
     if not counts:
         return ENGLISH

@@ -132,24 +132,24 @@ def test_a_plain_line_is_read_whole() -> None:
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "other version"])
-def test_damaged_caches_are_rebuilt_without_an_error(
+def test_a_damaged_index_is_rebuilt_without_an_error(
     folder: Path, tmp_path: Path, damage: str
 ) -> None:
     args = ["--dir", str(folder), "recall", "--no-daemon", "--json", "production deploy freeze"]
     first = _run(args, tmp_path)
     assert first.returncode == 0, first.stderr
-    caches = sorted((MemoryDir(folder).state_path / "cache").glob("*.cache"))
-    assert {p.name.rsplit(".", 2)[-2] for p in caches} == {"headers", "tokens"}
-    for cache in caches:
-        data = cache.read_bytes()
-        if damage == "garbage":
-            cache.write_bytes(b"\x00not a cache" * 7)
-        elif damage == "truncated":
-            cache.write_bytes(data[: len(data) // 2])
-        else:
-            import marshal
+    assert json.loads(first.stdout)["memories"]
+    (index,) = (MemoryDir(folder).state_path / "cache").glob("*.terms.sqlite")
+    data = index.read_bytes()
+    if damage == "garbage":
+        index.write_bytes(b"\x00not an index" * 700)
+    elif damage == "truncated":
+        index.write_bytes(data[: len(data) // 2])
+    else:
+        import sqlite3
 
-            cache.write_bytes(marshal.dumps(("v0", marshal.loads(data)[1])))
+        with sqlite3.connect(index) as db:
+            db.execute("PRAGMA user_version = 999")
     again = _run(args, tmp_path)
     assert again.returncode == 0
     assert json.loads(again.stdout) == json.loads(first.stdout)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from memdir.recall.offline import OfflineSelector, Scored, SelectorConfig, is_selectable_query
+from memdir.recall.config import SelectorConfig
+from memdir.recall.offline import OfflineSelector, Scored
+from memdir.recall.tokenize import is_selectable_query
 from memdir.types import MemoryHeader, MemoryType
 
 
@@ -398,3 +400,15 @@ def test_a_german_memory_is_found_by_a_german_query() -> None:
     found = selector.rank("Wie berechnen wir die Mahngebühr?", [*STORE, german])
     assert names(found) == ["mahngebuehren.md"]
     assert set(found[0].matched_terms) == {"berechn", "mahngebuhr"}
+
+
+def test_one_stored_term_matched_by_two_query_words_counts_once() -> None:
+    # "brief" and "concise" both reach "short" through the related terms: one piece of
+    # evidence, so it must not pass the bar that asks for two distinct matched words.
+    store = [header("short.md", "Keep every answer short"), *STORE]
+    results = OfflineSelector().rank("brief concise", store, fill=True)
+    assert [(s.header.filename, s.matched_terms) for s in results][:1] == [("short.md", ("short",))]
+    assert all(len(set(s.matched_terms)) == len(s.matched_terms) for s in results)
+    # The trailing memory that shares only that one term is now a weaker match.
+    assert [s.header.filename for s in results if s.confident] == ["short.md"]
+    assert OfflineSelector(SelectorConfig(lone_floor=10.0)).rank("brief concise", store) == []

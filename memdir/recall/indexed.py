@@ -1,0 +1,175 @@
+"""The offline selector over the persisted index: what a fresh process ranks with.
+
+Same scores, same bar and same order as `OfflineSelector.rank` over a scan of the same
+folder (the arithmetic is `scoring.Scorer` in both), but nothing is built per memory:
+postings are read for the query's terms only, and header fields for the memories that
+are returned (and those tied with them, to order ties by date and name).
+
+Standard library only at import (plus the tokenizer and `sqlite3`): a changed file is
+parsed with the store's scanner, loaded then.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Collection
+
+from ..store.walk import Stat, stat_markdown
+from .config import SelectorConfig
+from .scoring import Scorer, related_map, weigh
+from .termindex import Record, TermIndex
+from .tokenize import Tokenizer, is_selectable_query
+
+__all__ = ["IndexedSelector", "Pick"]
+
+#: One ranked memory: (filename, path, mtime, size, (name, description, raw_type,
+#: updated), score, stored terms matched, query words matched, clears the bar).
+Pick = tuple[
+    str,
+    str,
+    float,
+    int,
+    tuple[str, str, "str | None", "str | None"],
+    float,
+    tuple[str, ...],
+    tuple[str, ...],
+    bool,
+]
+
+
+class IndexedSelector:
+    """Ranks one memory folder's memories from its persisted index (`termindex`)."""
+
+    def __init__(self, root: str, *, index_file: str, config: SelectorConfig | None = None) -> None:
+        self.root = os.path.abspath(root)
+        self.config = config or SelectorConfig()
+        self._tokenizer = Tokenizer(
+            stemming=self.config.stemming, stop_words=self.config.stop_words
+        )
+        self._scorer = Scorer(self.config, self._tokenizer)
+        self.index = TermIndex(index_file, config_key=repr(self.config))
+        #: Files parsed by the last `refresh` (0 when the folder had not changed).
+        self.parsed = 0
+
+    def close(self) -> None:
+        """Close the index file."""
+        self.index.close()
+
+    def refresh(self) -> None:
+        """Bring the index in line with the folder (walk and stat; parse what changed)."""
+        entries = stat_markdown(self.root)
+        try:
+            self._refresh(entries)
+        except sqlite3.DatabaseError:
+            self._recover(entries)
+
+    def _recover(self, entries: list[Stat]) -> None:
+        """Build the index afresh: on disk, else (the file keeps failing) in memory."""
+        try:
+            self.index.rebuild()
+            self._refresh(entries)
+        except sqlite3.DatabaseError:
+            self.index.in_memory()
+            self._refresh(entries)
+
+    def _refresh(self, entries: list[Stat]) -> None:
+        self.parsed = self.index.sync(entries, self._parse)
+        if not self.index.has_related():
+            related = related_map(self._tokenizer)
+            self.index.store_related({t: sorted(r) for t, r in related.items()})
+
+    def rank(
+        self, query: str, *, limit: int = 5, exclude: Collection[str] = (), fill: bool = False
+    ) -> list[Pick]:
+        """The memories that match `query` well, best first, at most `limit`.
+
+        As `OfflineSelector.rank` over the folder's scan (see there); call `refresh`
+        first. A damaged index is rebuilt and the query asked again.
+        """
+        if limit <= 0 or not is_selectable_query(query):
+            return []
+        try:
+            return self._rank(query, limit, exclude, fill)
+        except sqlite3.DatabaseError:
+            # Corrupt or truncated in a way only reading a posting shows.
+            self._recover(stat_markdown(self.root))
+            return self._rank(query, limit, exclude, fill)
+
+    def _rank(self, query: str, limit: int, exclude: Collection[str], fill: bool) -> list[Pick]:
+        index, scorer = self.index, self._scorer
+        size = index.documents
+        if size == 0:
+            return []
+        scores, concepts = scorer.score(query, index, documents=size)
+        if not scores:
+            return []
+        labels = scorer.labels(query, concepts)
+        matched: dict[object, tuple[str, ...]] = {}
+
+        def terms(key: object) -> tuple[str, ...]:
+            found = matched.get(key)
+            if found is None:
+                found = matched[key] = scorer.matched(key, concepts, index)
+            return found
+
+        passing = scorer.passing(scores, terms, size)
+        # Sorted by bar and score first; dates and names are read only for the groups
+        # of equal standing that decide what is returned.
+        groups: dict[tuple[bool, float], list[int]] = {}
+        for key, score in scores.items():
+            if fill or key in passing:
+                groups.setdefault((key not in passing, -round(score, 6)), []).append(key)  # type: ignore[arg-type]
+        kept: list[Pick] = []
+        root = self.root
+        for rank_key in sorted(groups):
+            records = index.records(groups[rank_key])
+            ordered = sorted(records.items(), key=lambda item: (-_changed_at(item[1]), item[1][0]))
+            for doc, (filename, mtime, size_, header) in ordered:
+                path = os.path.join(root, *filename.split("/"))
+                if exclude and path in exclude:
+                    continue
+                found = terms(doc)
+                words = tuple(dict.fromkeys(labels.get(t, t) for t in found))
+                confident = doc in passing
+                score = round(scores[doc], 6)
+                kept.append((filename, path, mtime, size_, header, score, found, words, confident))
+                if len(kept) == limit:
+                    return kept
+        return kept
+
+    def _parse(self, path: str, filename: str, mtime: float, size: int, link: bool) -> Record:
+        """A changed file's header fields and term weights; None when it is no memory."""
+        from pathlib import Path
+
+        from ..store.scan import link_problem, parse_header, read_head
+
+        if link:
+            head, _ = None, link_problem(path, self.root)
+        else:
+            head, _ = read_head(path, size=size)
+        if head is None:
+            return None
+        header, _problem = parse_header(Path(path), filename, head, mtime=mtime, size=size)
+        if header is None:
+            return None
+        weights = weigh(
+            self.config,
+            self._tokenizer,
+            description=header.description,
+            name=header.name,
+            filename=filename,
+            snippet=header.snippet,
+        )
+        updated = header.updated.isoformat() if header.updated else None
+        return (header.name, header.description, header.raw_type, updated), weights
+
+
+def _changed_at(record: tuple[str, float, int, tuple[str, str, str | None, str | None]]) -> float:
+    """As `MemoryHeader.changed_at`: the ``updated:`` date at local midnight, else mtime."""
+    updated = record[3][3]
+    if updated is None:
+        return record[1]
+    year, month, day = (int(part) for part in updated.split("-"))
+    return time.mktime((year, month, day, 0, 0, 0, 0, 0, -1))
