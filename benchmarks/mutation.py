@@ -164,6 +164,29 @@ TARGETS: tuple[Target, ...] = (
     Target(
         "memdir/recall/offline.py",
         ("tests/recall/test_offline.py", "tests/recall/test_recaller.py"),
+        # The model-path tests (fallbacks, prefilter of 200) take ~20 s each per mutant.
+        _SUBPROCESS_ONLY
+        + " and not same_prompt_twice and not more_than_200 and not failures_fall_back"
+        + " and not connection_refused and not session_byte_budget",
+    ),
+    Target(
+        "memdir/recall/scoring.py",
+        (
+            "tests/recall/test_offline.py",
+            "tests/recall/test_termindex.py",
+            "tests/recall/test_config.py",
+        ),
+        _SUBPROCESS_ONLY + " and not concurrent_processes",
+    ),
+    Target(
+        "memdir/recall/termindex.py",
+        ("tests/recall/test_termindex.py", "tests/recall/test_lean.py"),
+        _SUBPROCESS_ONLY + " and not concurrent_processes and not warm_fresh_process",
+    ),
+    Target(
+        "memdir/recall/indexed.py",
+        ("tests/recall/test_termindex.py", "tests/recall/test_lean.py"),
+        _SUBPROCESS_ONLY + " and not concurrent_processes and not warm_fresh_process",
     ),
     Target("memdir/model/boundary.py", ("tests/model/test_boundary.py",)),
     Target(

@@ -412,3 +412,104 @@ def test_one_stored_term_matched_by_two_query_words_counts_once() -> None:
     # The trailing memory that shares only that one term is now a weaker match.
     assert [s.header.filename for s in results if s.confident] == ["short.md"]
     assert OfflineSelector(SelectorConfig(lone_floor=10.0)).rank("brief concise", store) == []
+
+
+# -- edges the mutation run found untested ------------------------------------------------------
+
+
+def test_a_limit_of_one_gives_the_best_match() -> None:
+    assert names(OfflineSelector().rank("flaky tests keep failing", STORE, limit=1)) == [
+        "feedback_flaky_tests.md"
+    ]
+
+
+def test_excluded_memories_leave_the_others_in_place() -> None:
+    store = STORE + [header("flaky_ci.md", "Flaky tests in CI are quarantined, not retried")]
+    selector = OfflineSelector()
+    both = names(selector.rank("quarantine flaky tests", store))
+    assert set(both[:2]) == {"feedback_flaky_tests.md", "flaky_ci.md"}
+    first = store[-1] if both[0] == "flaky_ci.md" else STORE[5]
+    rest = names(selector.rank("quarantine flaky tests", store, exclude={str(first.path)}))
+    assert rest == [name for name in both if name != first.filename]
+    # An exclusion that matches nothing changes nothing.
+    assert names(selector.rank("quarantine flaky tests", store, exclude={"/elsewhere.md"})) == both
+
+
+def test_prefilter_keeps_a_list_of_exactly_the_limit_in_order_even_when_it_matches() -> None:
+    query = "flaky tests keep failing"
+    assert OfflineSelector().prefilter(query, STORE, limit=len(STORE)) == STORE
+    assert OfflineSelector().prefilter(query, STORE, limit=len(STORE) - 1)[0] == STORE[5]
+
+
+def test_prefilter_limit_of_one_gives_the_best_match() -> None:
+    picked = OfflineSelector().prefilter("flaky tests keep failing", STORE, limit=1)
+    assert picked == [STORE[5]]
+
+
+def test_prefilter_shows_a_model_200_by_default() -> None:
+    store = [header(f"note_{i}.md", f"Gardening note {i}") for i in range(201)]
+    assert len(OfflineSelector().prefilter("gardening", store)) == 200
+
+
+def test_prefilter_orders_matches_by_score_then_newest() -> None:
+    strong = header("strong.md", "Ledger latency dashboard in Grafana", mtime=1.0)
+    weak = header("weak.md", "Notes on the ledger", mtime=3.0)
+    twin_old = header("twin_old.md", "Latency of the ledger", mtime=2.0)
+    twin_new = header("twin_new.md", "Latency of the ledger", mtime=4.0)
+    filler = [header(f"note_{i}.md", f"Gardening note {i}", mtime=10.0 + i) for i in range(6)]
+    store = [weak, twin_old, *filler, strong, twin_new]
+    picked = OfflineSelector().prefilter("ledger latency dashboard", store, limit=5)
+    assert [h.filename for h in picked] == [
+        "strong.md",
+        "twin_new.md",
+        "twin_old.md",
+        "weak.md",
+        "note_5.md",
+    ]
+
+
+def test_a_slightly_better_score_beats_a_newer_file() -> None:
+    # Scores 2.03 and 1.97: recency only breaks ties (to six decimals), never a real gap.
+    strong = header("strong.md", "Ledger latency dashboard in Grafana", mtime=1.0)
+    weak = header("weak.md", "Ledger notes", snippet="the latency dashboard", mtime=3.0)
+    ranked = OfflineSelector().rank("ledger latency dashboard", [weak, strong])
+    assert names(ranked) == ["strong.md", "weak.md"]
+    assert ranked[0].score - ranked[1].score < 0.1
+
+
+def test_stop_words_can_be_kept() -> None:
+    memory = header("which.md", "Which of these should we keep and why")
+    query = "which of these should we keep"
+    [default] = OfflineSelector().rank(query, [*STORE, memory])
+    assert default.matched_words == ("keep",)
+    [kept] = OfflineSelector(SelectorConfig(stop_words=False)).rank(query, [*STORE, memory])
+    assert kept.matched_words == ("which", "of", "these", "should", "we", "keep")
+
+
+def test_memories_cached_from_an_earlier_call_do_not_count_in_the_next() -> None:
+    # A selector that has seen a memory before scores a later store without it exactly
+    # as a fresh selector does: document counts come from the memories offered only.
+    strong = header("strong.md", "Ledger latency dashboard in Grafana", mtime=1.0)
+    weak = header("weak.md", "Notes", snippet="the ledger has a dashboard; latency too")
+    query = "ledger latency dashboard"
+    selector = OfflineSelector()
+    selector.rank(query, [*STORE, strong])
+    assert selector.rank(query, [*STORE, weak]) == OfflineSelector().rank(query, [*STORE, weak])
+
+
+def test_the_cache_file_is_kept(tmp_path: Path) -> None:
+    assert OfflineSelector(cache_file=tmp_path / "tokens").cache_file == tmp_path / "tokens"
+
+
+def test_matched_words_are_the_words_typed_and_scores_have_six_decimals() -> None:
+    [scored] = OfflineSelector().rank("billing deployments on tuesdays", STORE)
+    assert scored.matched_terms == ("bill", "deploy", "tuesday")
+    assert scored.matched_words == ("billing", "deployments", "tuesdays")
+    assert scored.score == round(scored.score, 6) != round(scored.score, 5)
+
+
+def test_a_compound_match_is_shown_as_the_stored_word() -> None:
+    # "heat pump" matched "heatpump": no single typed word stands for it.
+    memory = header("hp.md", "Heatpump service schedule and filter changes")
+    [scored] = OfflineSelector().rank("heat pump service", [*STORE, memory])
+    assert scored.matched_words == ("service", "heatpump")
