@@ -106,7 +106,7 @@ def daemon(folder: Path, env: dict[str, str], log: Path) -> Iterator[subprocess.
             stderr=err,
         )
     try:
-        from memdir.daemon.client import ping
+        from memdir.daemon.wire import ping
 
         deadline = time.monotonic() + 30
         while (ping(folder) or {}).get("pid") != proc.pid:

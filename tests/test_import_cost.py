@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from memdir.daemon.client import socket_path
 from memdir.daemon.server import LineServer
+from memdir.daemon.wire import socket_path
 from memdir.paths import state_dir
 from memdir.recall.recaller import Recaller
 from memdir.store.folder import MemoryDir

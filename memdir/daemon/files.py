@@ -8,7 +8,7 @@ Per folder, the state folder's ``daemon/`` holds::
     <key>.pid          the holder's pid, so a second start can name it
     <key>.status.json  pid, folders, last batch, counters (read by --status, no IPC)
     <key>.log          rotating log
-    <key>.sock         the recall socket (see memdir.daemon.client for long paths)
+    <key>.sock         the recall socket (see memdir.daemon.wire for long paths)
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from ..errors import (
 from ..fsio import HeldLock, atomic_write, read_json_object, try_lock
 from ..paths import folder_key
 from ..paths import state_dir as default_state_dir
-from .client import PROTOCOL_VERSION, daemon_dir, ping, short_socket_dir, socket_path
+from .wire import PROTOCOL_VERSION, daemon_dir, ping, short_socket_dir, socket_path
 
 logger = logging.getLogger("memdir.daemon.service")
 

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 from memdir_cli.main import cli
 
-from memdir.daemon.client import daemon_stats, ping
 from memdir.daemon.files import DaemonFiles
+from memdir.daemon.wire import daemon_stats, ping
 from tests.conftest import memory_cmd, subprocess_env
 
 MEMORY = "---\nname: {name}\ndescription: {description}\ntype: {type}\n---\n\n{body}\n"

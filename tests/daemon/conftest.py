@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from memdir.daemon.client import short_socket_dir
+from memdir.daemon.wire import short_socket_dir
 
 
 @pytest.fixture

@@ -13,18 +13,17 @@ from typing import Any
 
 import pytest
 
-from memdir.daemon.client import (
-    daemon_recall,
+from memdir.daemon.client import daemon_recall, recall
+from memdir.daemon.server import LineServer
+from memdir.daemon.wire import (
     daemon_stats,
     live_socket,
     ping,
     private_folder,
-    recall,
     request,
     short_socket_dir,
     socket_path,
 )
-from memdir.daemon.server import LineServer
 from memdir.recall import RecallResult
 from memdir.recall.recaller import Recaller
 from memdir.store.folder import MemoryDir
@@ -185,7 +184,7 @@ def test_no_socket_file_means_no_socket_or_hashlib_import(tmp_path: Path) -> Non
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from memdir.daemon.client import live_socket\n"
+        "from memdir.daemon.wire import live_socket\n"
         f"print(live_socket(Path({str(tmp_path / 'mem')!r}), state_dir=Path({str(tmp_path)!r})))\n"
         "print(sorted(m for m in ('socket', 'hashlib') if m in sys.modules))"
     )

@@ -27,7 +27,7 @@ from watchdog.events import (
     PatternMatchingEventHandler,
 )
 
-from memdir.daemon.client import daemon_recall, daemon_stats, ping
+from memdir.daemon.client import daemon_recall
 from memdir.daemon.files import (
     DaemonFiles,
     daemon_status,
@@ -42,6 +42,7 @@ from memdir.daemon.watcher import (
     MemoryEventHandler,
     changed_paths,
 )
+from memdir.daemon.wire import daemon_stats, ping
 from memdir.errors import DaemonAlreadyRunningError, DaemonError
 from memdir.extract import schedule as queue_mod
 from memdir.extract.queue import ExtractionQueue

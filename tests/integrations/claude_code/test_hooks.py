@@ -293,8 +293,8 @@ def test_context_is_cut_at_a_memory_boundary_and_the_rest_comes_later(ws: Worksp
 
 
 def test_a_running_daemon_answers_instead_of_a_local_recall(ws: Workspace) -> None:
-    from memdir.daemon.client import socket_path
     from memdir.daemon.server import LineServer
+    from memdir.daemon.wire import socket_path
     from memdir.recall.recaller import Recaller
 
     add_colour_memory(ws.memory)
