@@ -40,8 +40,8 @@ from ..stats import Stats
 from ..store.folder import MemoryDir
 from ..store.folderindex import IndexedFolder
 from ..store.indexsync import SyncResult
-from ..store.scan import INDEX_NAME
 from ..store.validate import check_file
+from ..store.walk import INDEX_NAME
 from ..types import MemoryHeader, ScanReport
 
 if TYPE_CHECKING:

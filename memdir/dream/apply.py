@@ -32,7 +32,7 @@ from ..errors import LockTimeoutError, StoreIOError
 from ..fsio import atomic_write, confine, read_json_object, try_lock
 from ..progress import Progress, no_progress
 from ..store.folder import MemoryDir
-from ..store.scan import INDEX_NAME
+from ..store.walk import INDEX_NAME
 from .guard import record_retired
 from .layout import DreamFiles
 from .plan import Action, Plan

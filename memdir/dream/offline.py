@@ -31,7 +31,7 @@ from ..progress import Progress, no_progress
 from ..store import index as index_mod
 from ..store.folder import MemoryDir
 from ..store.memoryfile import render
-from ..store.scan import INDEX_NAME
+from ..store.walk import INDEX_NAME
 from ..types import Memory, MemoryHeader, MemoryType
 from .duplicates import Candidate, distinct_lines, duplicate_groups
 from .plan import Notes, named_files

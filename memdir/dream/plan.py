@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ..store.memoryfile import split_frontmatter, text_field
-from ..store.scan import INDEX_NAME
+from ..store.walk import INDEX_NAME
 from ._words import coverage
 from .staging import is_team
 

@@ -23,7 +23,7 @@ from ..fsio import atomic_write
 from ..model.boundary import MessageCreator
 from ..progress import Progress, no_progress
 from ..store.folder import MemoryDir
-from ..store.scan import INDEX_NAME
+from ..store.walk import INDEX_NAME
 from . import guard, staging
 from .apply import apply as apply_plan
 from .apply import recover

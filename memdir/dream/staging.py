@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ..fsio import atomic_write
 from ..progress import Progress, no_progress
-from ..store.scan import INDEX_NAME, iter_markdown
+from ..store.scan import iter_markdown
+from ..store.walk import INDEX_NAME
 from ..team.scope import TEAM_PREFIX
 
 Snapshot = Mapping[str, bytes]

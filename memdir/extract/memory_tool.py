@@ -41,7 +41,7 @@ from anthropic.types.beta import (
 from ..errors import MemdirError, MemoryExistsError, MemoryNotFoundError
 from ..store.content import derivable_content
 from ..store.folder import MemoryDir
-from ..store.scan import INDEX_NAME
+from ..store.walk import INDEX_NAME
 from .changes import ChangeAction as Action
 from .changes import FileChange
 

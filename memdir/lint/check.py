@@ -36,8 +36,9 @@ from ..store.folder import MemoryDir
 from ..store.freshness import parse_updated
 from ..store.indexsync import SyncResult, stale_lines
 from ..store.memoryfile import HEADER_LINES, text_field
-from ..store.scan import INDEX_NAME, iter_markdown, link_problem, parse_header
+from ..store.scan import iter_markdown, link_problem, parse_header
 from ..store.validate import check_secrets, check_text
+from ..store.walk import INDEX_NAME
 from ..team.screen import CONFLICT_COPY, is_conflict_copy
 from ..types import MemoryHeader, MemoryType
 from .rules import (

@@ -30,8 +30,8 @@ from .content import check_name, derivable_content, slugify
 from .folderbase import WriteListener
 from .memoryfile import render, set_updated, validate_fields
 from .recording import Recorded, recorded
-from .scan import INDEX_NAME
 from .validate import refuse_invalid
+from .walk import INDEX_NAME
 
 if TYPE_CHECKING:
     from ..history import Actor

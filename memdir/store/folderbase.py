@@ -27,13 +27,13 @@ from .filetext import read_memory_text
 from .freshness import age_days
 from .memoryfile import raw_type_text, split_frontmatter, text_field, updated_field, validate_fields
 from .scan import (
-    INDEX_NAME,
     HeaderCache,
     drop_shadowed,
     parse_header,
     read_head,
     scan,
 )
+from .walk import INDEX_NAME
 
 #: Called with the path of every file memdir writes or deletes (e.g. for mutual exclusion).
 WriteListener = Callable[[Path], None]

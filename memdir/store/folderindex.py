@@ -21,7 +21,8 @@ from . import index as index_mod
 from .filetext import read_memory_text
 from .folderbase import FolderBase
 from .indexsync import GeneratedLines, SyncResult, stale_lines, sync_text
-from .scan import INDEX_NAME, iter_markdown
+from .scan import iter_markdown
+from .walk import INDEX_NAME
 
 #: The step `IndexedFolder.sync_index` reports once the files are read.
 _WRITING = "writing MEMORY.md"

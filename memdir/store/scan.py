@@ -16,16 +16,14 @@ from ..types import MemoryHeader, MemoryType, ScanProblem, ScanReport
 from . import cachefile
 from .filetext import read_memory_text
 from .memoryfile import HEADER_LINES, raw_type_text, split_frontmatter, text_field, updated_field
+from .walk import INDEX_NAME, SKIP_DIRS
 
-INDEX_NAME = "MEMORY.md"
 #: Bytes read from each file: enough for 30 lines of frontmatter in practice.
 HEAD_BYTES = 8192
 _CACHE_VERSION = "headers-3"
 
 #: The step `scan` reports to a `Progress`.
 _READING = "reading memories"
-
-_SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv"})
 
 
 def iter_markdown(root: Path) -> Iterator[os.DirEntry[str]]:
@@ -47,7 +45,7 @@ def iter_markdown(root: Path) -> Iterator[os.DirEntry[str]]:
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if name not in _SKIP_DIRS:
+                    if name not in SKIP_DIRS:
                         stack.append(entry.path)
                 elif name.endswith(".md"):
                     if folder == str(root) and name == INDEX_NAME:

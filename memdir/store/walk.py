@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 from stat import S_ISDIR, S_ISLNK
 
-__all__ = ["Stat", "stat_markdown"]
+__all__ = ["INDEX_NAME", "SKIP_DIRS", "Stat", "stat_markdown"]
 
-#: As `memdir.store.scan.INDEX_NAME`.
+#: The index file at the folder's root: never a memory.
 INDEX_NAME = "MEMORY.md"
 
-#: As `memdir.store.scan._SKIP_DIRS`.
-_SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv"})
+#: Folders never walked (a repository's or a tool's own files).
+SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv"})
 
 
 #: A file as `stat_markdown` saw it: (name relative to the root with forward slashes,
@@ -50,7 +50,7 @@ def stat_markdown(root: str) -> list[Stat]:
                     continue
                 if name[-3:] != ".md":
                     try:
-                        if entry.is_dir(follow_symlinks=False) and name not in _SKIP_DIRS:
+                        if entry.is_dir(follow_symlinks=False) and name not in SKIP_DIRS:
                             stack.append(entry.path)
                     except OSError:
                         pass
@@ -63,7 +63,7 @@ def stat_markdown(root: str) -> list[Stat]:
                     continue
                 mode = st.st_mode
                 if S_ISDIR(mode):
-                    if name not in _SKIP_DIRS:
+                    if name not in SKIP_DIRS:
                         stack.append(entry.path)
                     continue
                 path = entry.path

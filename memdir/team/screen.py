@@ -17,8 +17,8 @@ from pathlib import Path
 from ..errors import InvalidMemoryError
 from ..store.filetext import MAX_FILE_BYTES
 from ..store.memoryfile import split_frontmatter, validate_fields
-from ..store.scan import INDEX_NAME
 from ..store.secrets import find_secrets
+from ..store.walk import INDEX_NAME
 from ..types import MemoryType
 from .config import CONFIG_NAME, parse_config
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from memdir.store.scan import _SKIP_DIRS, INDEX_NAME, iter_markdown
-from memdir.store.walk import _SKIP_DIRS as WALK_SKIP_DIRS
-from memdir.store.walk import INDEX_NAME as WALK_INDEX_NAME
-from memdir.store.walk import stat_markdown
+from memdir.store.scan import iter_markdown
+from memdir.store.walk import INDEX_NAME, SKIP_DIRS, stat_markdown
 
 
 def test_both_walkers_find_the_same_files(tmp_path: Path) -> None:
@@ -60,5 +58,11 @@ def test_a_missing_folder_has_no_files(tmp_path: Path) -> None:
     assert stat_markdown(str(tmp_path / "missing")) == []
 
 
-def test_the_rules_are_the_scans() -> None:
-    assert (WALK_INDEX_NAME, WALK_SKIP_DIRS) == (INDEX_NAME, _SKIP_DIRS)
+def test_the_index_and_skipped_folders_are_never_walked(tmp_path: Path) -> None:
+    (tmp_path / INDEX_NAME).write_text("# index\n")
+    (tmp_path / "note.md").write_text("x")
+    for name in SKIP_DIRS:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "inside.md").write_text("x")
+    assert [s[0] for s in stat_markdown(str(tmp_path))] == ["note.md"]
+    assert [e.name for e in iter_markdown(tmp_path)] == ["note.md"]
