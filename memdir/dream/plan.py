@@ -18,7 +18,8 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
-from ..store.memoryfile import split_frontmatter, text_field
+from ..store.headfields import text_field
+from ..store.memoryfile import split_frontmatter
 from ..store.walk import INDEX_NAME
 from ._words import coverage
 from .staging import is_team

@@ -34,8 +34,8 @@ from ..store import index as index_mod
 from ..store.filetext import read_memory_text
 from ..store.folder import MemoryDir
 from ..store.freshness import parse_updated
+from ..store.headfields import HEADER_LINES, text_field
 from ..store.indexsync import SyncResult, stale_lines
-from ..store.memoryfile import HEADER_LINES, text_field
 from ..store.scan import iter_markdown, link_problem, parse_header
 from ..store.validate import check_secrets, check_text
 from ..store.walk import INDEX_NAME

@@ -5,8 +5,9 @@ folder (the arithmetic is `scoring.Scorer` in both), but nothing is built per me
 postings are read for the query's terms only, and header fields for the memories that
 are returned (and those tied with them, to order ties by date and name).
 
-Standard library only at import (plus the tokenizer and `sqlite3`): a changed file is
-parsed with the store's scanner, loaded then.
+Standard library only at import (plus the tokenizer and `sqlite3`): a changed file's
+flat header is read by `store.headfields`; one that needs YAML goes through the store's
+scanner, loaded then.
 """
 
 from __future__ import annotations
@@ -141,29 +142,48 @@ class IndexedSelector:
 
     def _parse(self, path: str, filename: str, mtime: float, size: int, link: bool) -> Record:
         """A changed file's header fields and term weights; None when it is no memory."""
-        from pathlib import Path
-
-        from ..store.scan import link_problem, parse_header, read_head
+        # Loaded here: a warm recall parses nothing and need not compile their patterns.
+        from ..store.filetext import read_memory_text
+        from ..store.headfields import HEAD_BYTES, header_fields
 
         if link:
-            head, _ = None, link_problem(path, self.root)
-        else:
-            head, _ = read_head(path, size=size)
-        if head is None:
+            return None  # never read through a link (the scan reports it)
+        text, _ = read_memory_text(path, size=size, limit=HEAD_BYTES)
+        if text is None:
             return None
-        header, _problem = parse_header(Path(path), filename, head, mtime=mtime, size=size)
-        if header is None:
-            return None
+        fields = header_fields(text, filename)
+        if fields is None:
+            fields = self._parse_yaml(path, filename, text, mtime=mtime, size=size)
+            if fields is None:
+                return None
+        name, description, raw_type, updated, snippet = fields
         weights = weigh(
             self.config,
             self._tokenizer,
-            description=header.description,
-            name=header.name,
+            description=description,
+            name=name,
             filename=filename,
-            snippet=header.snippet,
+            snippet=snippet,
         )
+        return (name, description, raw_type, updated), weights
+
+    @staticmethod
+    def _parse_yaml(
+        path: str, filename: str, text: str, *, mtime: float, size: int
+    ) -> tuple[str, str, str | None, str | None, str] | None:
+        """Header fields through the store's scanner: a block that needs YAML, or has a
+        problem (then None)."""
+        from pathlib import Path
+
+        from ..store.headfields import HEADER_LINES
+        from ..store.scan import parse_header
+
+        head = "\n".join(text.split("\n", HEADER_LINES)[:HEADER_LINES])
+        header, _problem = parse_header(Path(path), filename, head, mtime=mtime, size=size)
+        if header is None:
+            return None
         updated = header.updated.isoformat() if header.updated else None
-        return (header.name, header.description, header.raw_type, updated), weights
+        return header.name, header.description, header.raw_type, updated, header.snippet
 
 
 def _changed_at(record: tuple[str, float, int, tuple[str, str, str | None, str | None]]) -> float:

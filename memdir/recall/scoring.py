@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 
 from ._vocab import STOP_WORDS
 from .config import SelectorConfig
-from .tokenize import WORD_RE, Tokenizer, detect_language
+from .tokenize import WORD_RE, Tokenizer, count, detect_language, words
 
 # `typing` itself costs start-up time: its names are for the type checker only.
 TYPE_CHECKING = False
@@ -59,20 +59,30 @@ def weigh(
     filename: str,
     snippet: str,
 ) -> dict[str, float]:
-    """Term -> saturated BM25F term frequency (in [0, 1)) of one memory's header."""
+    """Term -> saturated BM25F term frequency (in [0, 1)) of one memory's header.
+
+    The first recall in a fresh state folder runs this for every memory, so the words
+    are split, looked up and counted in C (`words`, `Tokenizer.terms_of`, `count`);
+    Python loops only over each field's distinct terms.
+    """
     stem = filename.rsplit("/", 1)[-1].removesuffix(".md")
-    texts = (description, name, stem, snippet)
     language = detect_language(f"{description}\n{name}\n{snippet}")
+    # The body snippet has most of the words: its terms start the sums, the short
+    # fields are added to them.
     raw: dict[str, float] = {}
-    for f, text in enumerate(texts):
-        terms = tokenizer.terms(text, language)
+    for f, text in ((3, snippet), (0, description), (1, name), (2, stem)):
+        terms = tokenizer.terms_of(words(text), language)
         if not terms:
             continue
         # BM25F: each field's term count, weighted and normalised by field length.
         b = config.field_b[f]
         scale = config.field_weights[f] / (1.0 - b + b * len(terms) / config.typical_lengths[f])
-        for term in terms:
-            raw[term] = raw.get(term, 0.0) + scale
+        if raw:
+            get = raw.get
+            for term, times in count(terms).items():
+                raw[term] = get(term, 0.0) + scale * times
+        else:
+            raw = {term: scale * times for term, times in count(terms).items()}
     k1 = config.k1
     return {term: tf / (k1 + tf) for term, tf in raw.items()}
 

@@ -210,6 +210,7 @@ class TermIndex:
             row[0]: row[1:]
             for row in db.execute("SELECT filename, id, mtime_ns, size, visible, weights FROM docs")
         }
+        fresh = not rows
         delta: dict[str, dict[int, float | None]] = {}
 
         def move(doc: int, old: bytes | None, new: dict[str, float] | None) -> None:
@@ -227,6 +228,10 @@ class TermIndex:
             db.execute("DELETE FROM docs WHERE id = ?", (doc,))
         memories = {n for n, r in rows.items() if r[4] is not None and n not in parsed}
         memories.update(n for n, (_, rec) in parsed.items() if rec is not None)
+        # New files get the next ids and are inserted together (a first build inserts
+        # thousands); changed files are updated one by one.
+        next_id = (db.execute("SELECT max(id) FROM docs").fetchone()[0] or 0) + 1
+        inserts = []
         for name, (entry, record) in parsed.items():
             header = weights_blob = None
             if record is not None:
@@ -235,12 +240,9 @@ class TermIndex:
             values = (entry[2], entry[3], entry[4], int(visible), header, weights_blob)
             old = rows.get(name)
             if old is None:
-                doc = db.execute(
-                    "INSERT INTO docs (mtime_ns, size, mtime, visible, header, weights, filename)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (*values, name),
-                ).lastrowid
-                assert doc is not None
+                doc = next_id
+                next_id += 1
+                inserts.append((doc, *values, name))
             else:
                 doc = old[0]
                 db.execute(
@@ -253,6 +255,11 @@ class TermIndex:
             if visible:
                 assert record is not None
                 move(doc, None, record[1])
+        db.executemany(
+            "INSERT INTO docs (id, mtime_ns, size, mtime, visible, header, weights, filename)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            inserts,
+        )
         # A private memory appearing or going hides or shows its team namesake.
         for name, (doc, _, _, was, weights) in rows.items():
             if name in parsed or weights is None:
@@ -261,6 +268,24 @@ class TermIndex:
             if now != bool(was):
                 db.execute("UPDATE docs SET visible = ? WHERE id = ?", (int(now), doc))
                 move(doc, None if now else weights, marshal.loads(weights) if now else None)
+        if fresh:
+            # A first build: no posting to merge with, so all are written in one go.
+            db.executemany(
+                "INSERT OR REPLACE INTO terms VALUES (?, ?, ?)",
+                [
+                    (term, term[::-1], marshal.dumps(changes))
+                    for term, changes in delta.items()
+                    if changes
+                ],
+            )
+        else:
+            self._merge(delta)
+        count = db.execute("SELECT count(*) FROM docs WHERE visible = 1").fetchone()[0]
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('documents', ?)", (count,))
+
+    def _merge(self, delta: dict[str, dict[int, float | None]]) -> None:
+        """Apply posting changes (doc -> weight, None to remove) to the stored postings."""
+        db = self._db
         for term, changes in delta.items():
             row = db.execute("SELECT posting FROM terms WHERE term = ?", (term,)).fetchone()
             posting: dict[int, float] = marshal.loads(row[0]) if row else {}
@@ -276,8 +301,6 @@ class TermIndex:
                 )
             elif row:
                 db.execute("DELETE FROM terms WHERE term = ?", (term,))
-        count = db.execute("SELECT count(*) FROM docs WHERE visible = 1").fetchone()[0]
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('documents', ?)", (count,))
 
     def _meta(self, key: str) -> object:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

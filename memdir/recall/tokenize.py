@@ -10,7 +10,10 @@ so a German memory and a German query meet on German stems. Version numbers stay
 from __future__ import annotations
 
 import re
-from collections import Counter
+
+# The C counting loop behind `Counter.update`, without Counter's Python-level set-up.
+from _collections import _count_elements  # type: ignore[import-not-found]
+from itertools import chain
 
 import snowballstemmer
 
@@ -21,7 +24,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["WORD_RE", "Tokenizer", "detect_language", "is_selectable_query"]
+__all__ = ["WORD_RE", "Tokenizer", "count", "detect_language", "is_selectable_query", "words"]
 
 ENGLISH = "english"
 #: Version numbers ("4.1.3", "1.0") stay whole; otherwise runs of letters and digits.
@@ -37,6 +40,39 @@ for _language, _words in (("english", ENGLISH_MARKERS | STOP_WORDS), *OTHER_LANG
         _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _language)
 #: Function words another language needs, at the least, to count as the text's language.
 _MIN_MARKERS = 2
+#: Function words of other languages that English does not use: a text with none of them
+#: is English (every other hit is also an English one, so English would win the count).
+_FOREIGN_ONLY = frozenset(
+    word for word, languages in _LANGUAGES_OF.items() if ENGLISH not in languages
+)
+
+# The fast way to split ASCII text (`words`): bytes translated in C, every byte that is
+# not a letter or digit made a space, then `split`. It finds exactly what `WORD_RE` finds
+# as long as no version number is in the text (a digit, a dot, a digit), which `_DOTS`
+# shows: digits become "d", dots stay, everything else is a space.
+_ALNUM = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_SPACES = bytes(c if c in _ALNUM else 32 for c in range(256))
+_DOTS = bytes(100 if 48 <= c <= 57 else 46 if c == 46 else 32 for c in range(256))
+
+
+def words(text: str) -> list[str]:
+    """The words of `text` as written, in order: what ``WORD_RE.findall(text)`` gives.
+
+    An index build splits every memory, so plain ASCII text is split in C (see
+    `_SPACES`); text with other characters or a version number takes the expression.
+    """
+    if text.isascii():
+        raw = text.encode("ascii")
+        if b"." not in raw or b"d.d" not in raw.translate(_DOTS):
+            return raw.translate(_SPACES).decode("ascii").split()
+    return WORD_RE.findall(text)
+
+
+def count(items: list[str]) -> dict[str, int]:
+    """Item -> how many times it occurs, counted in C (`Counter` without its overhead)."""
+    counts: dict[str, int] = {}
+    _count_elements(counts, items)
+    return counts
 
 
 def is_selectable_query(query: str) -> bool:
@@ -46,12 +82,14 @@ def is_selectable_query(query: str) -> bool:
 
 def detect_language(text: str) -> str:
     """The Snowball name of the language `text` is most likely in ("english" by default)."""
-    # Words counted in C (`Counter`), then only the function words among them looked at:
-    # every memory is told apart this way when an index is built.
+    found = words(text.lower())
+    if _FOREIGN_ONLY.isdisjoint(found):
+        return ENGLISH
+    # Counted in C, then only the function words among them looked at.
+    lowered = count(found)
     counts: dict[str, int] = {}
-    words = Counter(WORD_RE.findall(text.lower()))
-    for word in words.keys() & _LANGUAGES_OF.keys():
-        times = words[word]
+    for word in lowered.keys() & _LANGUAGES_OF.keys():
+        times = lowered[word]
         for language in _LANGUAGES_OF[word]:
             counts[language] = counts.get(language, 0) + times
     english = counts.pop(ENGLISH, 0)
@@ -72,16 +110,17 @@ class Tokenizer:
 
     def terms(self, text: str, language: str = ENGLISH) -> list[str]:
         """Index terms of `text` in `language`, in order."""
+        return self.terms_of(words(text), language)
+
+    def terms_of(self, raw_words: list[str], language: str = ENGLISH) -> list[str]:
+        """Index terms of words as `words` splits them, in order."""
         memo = self._memo.get(language)
         if memo is None:
             memo = self._memo[language] = {}
-        out: list[str] = []
-        for raw in WORD_RE.findall(text):
-            terms = memo.get(raw)
-            if terms is None:
-                terms = memo[raw] = self.word(raw, language)
-            out.extend(terms)
-        return out
+        for raw in set(raw_words).difference(memo):
+            memo[raw] = self.word(raw, language)
+        # Looked up and flattened in C: an index build runs this for every memory.
+        return list(chain.from_iterable(map(memo.__getitem__, raw_words)))
 
     def word(self, raw: str, language: str = ENGLISH) -> tuple[str, ...]:
         """Terms of one word as written: itself, plus its parts when it is camelCase."""

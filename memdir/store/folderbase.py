@@ -25,7 +25,8 @@ from ..types import Memory, MemoryHeader, MemoryType, ScanReport
 from .content import check_name, slugify
 from .filetext import read_memory_text
 from .freshness import age_days
-from .memoryfile import raw_type_text, split_frontmatter, text_field, updated_field, validate_fields
+from .headfields import text_field
+from .memoryfile import raw_type_text, split_frontmatter, updated_field, validate_fields
 from .scan import (
     HeaderCache,
     drop_shadowed,

@@ -18,27 +18,13 @@ from ..errors import InvalidMemoryError
 from ..types import MemoryType
 from .filetext import frontmatter_end
 from .freshness import parse_updated
+from .headfields import flat_meta, strip_controls
 from .yamlblock import YamlBlockError, describe, load_block
 
-#: Lines of a file a scan reads: the frontmatter must close within them.
-HEADER_LINES = 30
 #: Longest description we write; the selector reads only this line, so it must be short.
 MAX_DESCRIPTION = 200
 MAX_NAME = 100
 CORE_KEYS = ("name", "description", "type")
-
-
-# A value YAML would turn into something other than a string (bool, null, number, date,
-# or anything with YAML syntax in it) sends the whole block to the real YAML parser.
-_PLAIN_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*):(?:\s+(.*))?$")
-_NOT_PLAIN = re.compile(
-    r"""^(?:[-?:,\[\]{}#&*!|>'"%@`~]|$)|:\s|\s\#|:$|^(?:true|false|yes|no|on|off|null|y|n)$"""
-    r"|^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$|^\d{4}-\d\d-\d\d|^0[xo]|^[-+]?\.(?:inf|nan)$",
-    re.IGNORECASE,
-)
-
-
-_PLAIN_DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,37 +36,6 @@ class ParsedHead:
     error: str | None = None
     #: Set when the block is not valid YAML but every line is a readable ``key: value``.
     lenient: str | None = None
-
-
-def _flat_meta(lines: list[str], *, lenient: bool) -> dict[str, Any] | None:
-    """Read a flat block of ``key: value`` lines without YAML; None when that is not enough.
-
-    Strict (the fast path of every scan): only plain values that YAML would read as the
-    same text; anything else sends the block to YAML. Lenient (for blocks YAML rejects):
-    every value is taken as raw text, quotes around it removed.
-    """
-    meta: dict[str, Any] = {}
-    for line in lines:
-        if not line.strip():
-            continue
-        match = _PLAIN_KEY.match(line)
-        if match is None:
-            return None
-        value = (match.group(2) or "").strip()
-        if lenient:
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-        elif _PLAIN_DATE.match(value):
-            # What YAML makes of it, without YAML: memdir writes `updated:` on every save.
-            try:
-                meta[match.group(1)] = date.fromisoformat(value)
-            except ValueError:
-                return None  # an impossible date: YAML reports it
-            continue
-        elif not value or _NOT_PLAIN.search(value):
-            return None
-        meta[match.group(1)] = value
-    return meta
 
 
 def split_frontmatter(text: str, *, max_lines: int | None = None) -> ParsedHead:
@@ -98,7 +53,7 @@ def split_frontmatter(text: str, *, max_lines: int | None = None) -> ParsedHead:
         return ParsedHead({}, text, f"frontmatter does not close within {limit} lines")
     block = lines[1:end]
     body = "\n".join(lines[end + 1 :]).lstrip("\n")
-    meta = _flat_meta(block, lenient=False)
+    meta = flat_meta(block, lenient=False)
     if meta is None:
         try:
             loaded = load_block("\n".join(block))
@@ -109,7 +64,7 @@ def split_frontmatter(text: str, *, max_lines: int | None = None) -> ParsedHead:
                 return ParsedHead({}, body, problem)
             # Hand-written files often hold an unquoted colon in a description; reading is
             # lenient, so such a file still loads, and lint reports it.
-            rough = _flat_meta(block, lenient=True)
+            rough = flat_meta(block, lenient=True)
             if rough is not None:
                 return ParsedHead(rough, body, None, lenient=problem)
             return ParsedHead({}, body, problem)
@@ -119,30 +74,6 @@ def split_frontmatter(text: str, *, max_lines: int | None = None) -> ParsedHead:
             return ParsedHead({}, body, "frontmatter is not a mapping of keys to values")
         meta = {k if isinstance(k, str) else describe(k): v for k, v in loaded.items()}
     return ParsedHead(meta, body, None)
-
-
-#: C0 and C1 control characters other than tab and newline: terminal escapes ride on them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def strip_controls(text: str) -> str:
-    """`text` with control characters (ESC, BEL, ...) replaced by U+FFFD.
-
-    Trigger: ``name: "\\e]0;PWNED\\a"`` in a file from a git pull. Why: printed as is, it
-    retitles the terminal or hides text. Outcome: names and descriptions never carry them.
-    """
-    return _CONTROL.sub("\ufffd", text)
-
-
-def text_field(meta: Mapping[str, Any], key: str) -> str | None:
-    """A frontmatter value that must be text, or None when missing or of another type.
-
-    Control characters are replaced (see `strip_controls`); lint reports them.
-    """
-    value = meta.get(key)
-    if isinstance(value, str):
-        return strip_controls(value.strip())
-    return None
 
 
 def field_problem(meta: Mapping[str, Any], key: str) -> str | None:

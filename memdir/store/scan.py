@@ -15,11 +15,10 @@ from ..progress import Progress
 from ..types import MemoryHeader, MemoryType, ScanProblem, ScanReport
 from . import cachefile
 from .filetext import read_memory_text
-from .memoryfile import HEADER_LINES, raw_type_text, split_frontmatter, text_field, updated_field
+from .headfields import HEAD_BYTES, HEADER_LINES, SNIPPET_CHARS, default_name, text_field
+from .memoryfile import raw_type_text, split_frontmatter, updated_field
 from .walk import INDEX_NAME, SKIP_DIRS
 
-#: Bytes read from each file: enough for 30 lines of frontmatter in practice.
-HEAD_BYTES = 8192
 _CACHE_VERSION = "headers-3"
 
 #: The step `scan` reports to a `Progress`.
@@ -93,14 +92,14 @@ def parse_header(
     header = MemoryHeader(
         path=path,
         filename=filename,
-        name=text_field(meta, "name") or Path(filename).stem,
+        name=text_field(meta, "name") or default_name(filename),
         description=text_field(meta, "description") or "",
         type=MemoryType.parse(raw_type),
         raw_type=raw_type_text(raw_type),
         mtime=mtime,
         size=size,
         updated=updated_field(meta),
-        snippet=parsed.body[:1000],
+        snippet=parsed.body[:SNIPPET_CHARS],
     )
     return header, None
 

@@ -21,8 +21,8 @@ from ..errors import InvalidMemoryError, SecretDetectedError
 from ..types import MemoryType
 from .filetext import MAX_FILE_BYTES, read_memory_text
 from .freshness import parse_updated
+from .headfields import HEADER_LINES
 from .memoryfile import (
-    HEADER_LINES,
     MAX_DESCRIPTION,
     ParsedHead,
     field_problem,

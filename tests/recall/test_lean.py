@@ -195,6 +195,9 @@ def test_a_warm_fresh_process_loads_no_records_or_store(tmp_path: Path) -> None:
     cold_out, cold = run()
     warm_out, warm = run()
     assert cold_out == warm_out and int(warm_out) > 0
-    assert "memdir.store.scan" in cold  # the first run parsed the files: the report is read right
+    # The first run parsed the files (so the report is read right), flat headers without
+    # the store's scanner and its records.
+    assert "memdir.store.headfields" in cold and "memdir.store.scan" not in cold
+    assert "memdir.store.headfields" not in warm
     assert "sqlite3" in warm and "memdir.recall.termindex" in warm
     assert not warm & _NOT_WARM, sorted(warm & _NOT_WARM)

@@ -131,7 +131,7 @@ def test_non_scalar_values_are_described_never_stringified() -> None:
 
 
 def test_control_characters_never_reach_names() -> None:
-    from memdir.store.memoryfile import text_field
+    from memdir.store.headfields import text_field
 
     meta = split_frontmatter('---\nname: "x\\e]0;PWNED\\a"\n---\n').meta
     assert text_field(meta, "name") == "x\ufffd]0;PWNED\ufffd"
@@ -314,7 +314,7 @@ def test_keys_that_are_not_text_are_described() -> None:
 
 
 def test_text_field_strips_and_refuses_other_types() -> None:
-    from memdir.store.memoryfile import text_field
+    from memdir.store.headfields import text_field
 
     meta = {"name": "  A  ", "n": 3, "b": False}
     assert text_field(meta, "name") == "A"
@@ -388,7 +388,7 @@ def test_raw_type_text_keeps_text_and_describes_the_rest() -> None:
 
 
 def test_strip_controls_keeps_tab_newline_and_text() -> None:
-    from memdir.store.memoryfile import strip_controls
+    from memdir.store.headfields import strip_controls
 
     assert strip_controls("a\tb\nc\x00\x08\x0b\x1f\x7f\x9f\xa0é") == (
         "a\tb\nc" + "\ufffd" * 6 + "\xa0é"
