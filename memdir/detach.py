@@ -1,13 +1,53 @@
-"""Starting one of memdir's own modules (``python -m memdir.<x>``) as a detached process."""
+"""Work that outlives the caller: one of memdir's own modules (``python -m memdir.<x>``)
+started as a detached process, or a function run in a detached copy of this one."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import subprocess
 import sys
-from pathlib import Path
-from typing import IO
+
+# `typing` and `subprocess` cost start-up time, and the recall path imports this module
+# for `fork_detached`: their names are for the type checker, or imported where used.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+    from typing import IO
+
+
+def fork_detached(work: Callable[[], object]) -> bool:
+    """Run `work` in a detached copy of this process and return at once; False (and
+    nothing run) where that is not safe.
+
+    Trigger: a fresh process has an answer ready and only bookkeeping left (the first
+    recall of a large folder, writing its index). Why: whoever runs it (a person, an
+    agent's hook) waits for it to exit. Outcome: a grandchild in its own session, its
+    standard streams on the null device (a caller reading our output sees it end when
+    we exit), re-parented to init (no zombie left here), leaving by `os._exit` (no
+    buffers flushed twice, no exit handlers run). Not on Windows, and not while other
+    threads run (a fork copies only the calling thread, whatever locks the others hold).
+    """
+    threading = sys.modules.get("threading")
+    if not hasattr(os, "fork") or (threading is not None and threading.active_count() > 1):
+        return False
+    try:
+        middle = os.fork()
+    except OSError:
+        return False
+    if middle:
+        os.waitpid(middle, 0)  # it exits as soon as the grandchild is started
+        return True
+    try:
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        work()
+    except BaseException:  # noqa: BLE001 - nobody is left to tell; the work is redone later
+        pass
+    os._exit(0)
 
 
 def spawn_module(module: str, *args: str, state: Path, log: Path | None, label: str) -> None:
@@ -17,6 +57,9 @@ def spawn_module(module: str, *args: str, state: Path, log: Path | None, label: 
     appends its output to `log` (whose folder is made), or discards it when `log` is
     None. `label` names the shell that starts it, in process lists.
     """
+    import contextlib
+    import subprocess
+
     command = [sys.executable, "-m", module, *args]
     env = {**os.environ, "MEMDIR_STATE_DIR": str(state)}
     if os.name == "posix":

@@ -1,15 +1,18 @@
-"""`memdir.detach.spawn_module`: a real detached process, its output, state folder and session."""
+"""`memdir.detach`: real detached processes, their output, state folder and session."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from memdir.detach import spawn_module
+from tests.conftest import subprocess_env
 
 # What the started module writes: its arguments, the state folder it was given, its session.
 PROBE = """
@@ -59,3 +62,66 @@ def test_without_a_log_the_output_is_discarded_and_no_log_folder_is_made(
     _wait_for(done)
     assert done.read_text() == "done"
     assert not (tmp_path / "state").exists()
+
+
+# A caller that hands work to `fork_detached` and exits: the work waits for a "go" file,
+# then writes its process id and session to "done".
+CALLER = """
+import json, os, sys, time
+from pathlib import Path
+from memdir.detach import fork_detached
+go, done = Path(sys.argv[1]), Path(sys.argv[2])
+
+def work():
+    while not go.exists():
+        time.sleep(0.01)
+    print("from the work", flush=True)  # to the null device, not the caller's output
+    done.write_text(json.dumps({"pid": os.getpid(), "sid": os.getsid(0)}))
+
+if sys.argv[3] == "thread":
+    import threading
+    stop = threading.Event()
+    threading.Thread(target=stop.wait).start()
+    print("started" if fork_detached(work) else "refused", flush=True)
+    stop.set()
+else:
+    print("started" if fork_detached(work) else "refused", flush=True)
+    print(os.getpid(), flush=True)
+"""
+
+
+def test_fork_detached_returns_before_the_work_and_its_output_ends_with_the_caller(
+    tmp_path: Path,
+) -> None:
+    go, done = tmp_path / "go", tmp_path / "done"
+    caller = subprocess.run(
+        [sys.executable, "-c", CALLER, str(go), str(done), "plain"],
+        capture_output=True,
+        text=True,
+        timeout=60,  # would hang here if the work kept the caller's output open
+        env=subprocess_env(),
+        check=True,
+    )
+    answer, pid = caller.stdout.split()
+    assert answer == "started" and not done.exists()  # the work has not run yet
+    go.write_text("go")
+    _wait_for(done)
+    seen = json.loads(done.read_text())
+    assert seen["pid"] != int(pid) and seen["sid"] != os.getsid(0)
+    assert "from the work" not in caller.stdout
+
+
+def test_fork_detached_refuses_while_another_thread_runs(tmp_path: Path) -> None:
+    go, done = tmp_path / "go", tmp_path / "done"
+    go.write_text("go")  # the work would run at once
+    caller = subprocess.run(
+        [sys.executable, "-c", CALLER, str(go), str(done), "thread"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=subprocess_env(),
+        check=True,
+    )
+    assert caller.stdout.split() == ["refused"]
+    time.sleep(0.5)
+    assert not done.exists()

@@ -8,7 +8,6 @@ every memory again would cost far more than reading the weights back.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
@@ -18,6 +17,7 @@ from typing import Any
 from ..store import cachefile
 from ..types import MemoryHeader
 from .config import SelectorConfig
+from .freshindex import starting_with
 from .scoring import related_map, weigh
 from .tokenize import Tokenizer
 
@@ -97,20 +97,12 @@ class Documents:
 
     def prefixed(self, word: str) -> Iterator[str]:
         """Stored terms that start with `word`, in order."""
-        vocab = self.sorted_vocab()[0]
-        at = bisect_left(vocab, word)
-        while at < len(vocab) and vocab[at].startswith(word):
-            yield vocab[at]
-            at += 1
+        yield from starting_with(self.sorted_vocab()[0], word)
 
     def suffixed(self, word: str) -> Iterator[str]:
         """Stored terms that end with `word`, in the order of their reversed spelling."""
-        backwards = self.sorted_vocab()[1]
-        key = word[::-1]
-        at = bisect_left(backwards, key)
-        while at < len(backwards) and backwards[at].startswith(key):
-            yield backwards[at][::-1]
-            at += 1
+        for reverse in starting_with(self.sorted_vocab()[1], word[::-1]):
+            yield reverse[::-1]
 
     def related(self) -> dict[str, frozenset[str]]:
         """Term -> the terms related to it."""

@@ -19,6 +19,7 @@ from collections.abc import Collection
 
 from ..store.walk import Stat, stat_markdown
 from .config import SelectorConfig
+from .freshindex import FreshIndex
 from .scoring import Scorer, related_map, weigh
 from .termindex import Record, TermIndex
 from .tokenize import Tokenizer, is_selectable_query
@@ -41,7 +42,16 @@ Pick = tuple[
 
 
 class IndexedSelector:
-    """Ranks one memory folder's memories from its persisted index (`termindex`)."""
+    """Ranks one memory folder's memories from its persisted index (`termindex`).
+
+    The first `refresh` of a folder of at least `write_aside_from` files, with no index
+    yet, ranks from the parsed files in memory (`FreshIndex`) and writes the index in a
+    detached process (`detach.fork_detached`), where this platform allows it: the same
+    answer, without waiting for the writing. Every later refresh reads the index.
+    """
+
+    #: Files from which a first build writes its index aside (below, writing costs little).
+    write_aside_from = 500
 
     def __init__(self, root: str, *, index_file: str, config: SelectorConfig | None = None) -> None:
         self.root = os.path.abspath(root)
@@ -53,6 +63,8 @@ class IndexedSelector:
         self.index = TermIndex(index_file, config_key=repr(self.config))
         #: Files parsed by the last `refresh` (0 when the folder had not changed).
         self.parsed = 0
+        #: Set by a refresh that ranks from memory while the index is written aside.
+        self.fresh: FreshIndex | None = None
 
     def close(self) -> None:
         """Close the index file."""
@@ -61,10 +73,65 @@ class IndexedSelector:
     def refresh(self) -> None:
         """Bring the index in line with the folder (walk and stat; parse what changed)."""
         entries = stat_markdown(self.root)
+        self.fresh = None
         try:
-            self._refresh(entries)
+            if not self._write_aside(entries):
+                self._refresh(entries)
         except sqlite3.DatabaseError:
             self._recover(entries)
+
+    def _write_aside(self, entries: list[Stat]) -> bool:
+        """A first build of a large folder: parse here, write the index in a detached
+        process; False (nothing done) when the index exists or this cannot be done."""
+        if len(entries) < self.write_aside_from or not self.index.empty():
+            return False
+        try:
+            import fcntl
+        except ImportError:
+            return False  # no fork there either
+        file, key = self.index.file, self.index.config_key
+        # Held by the writer until it is done (the lock goes with the open file into the
+        # detached process): a recall arriving meanwhile waits for the index instead of
+        # building it a second time.
+        lock = os.open(file + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fcntl.flock(lock, fcntl.LOCK_SH)  # wait for the other writer to finish
+                return False
+            if not self.index.empty():
+                return False  # written while we were looking
+            self._build_aside(entries, file, key)
+            return True
+        finally:
+            os.close(lock)
+
+    def _build_aside(self, entries: list[Stat], file: str, key: str) -> None:
+        from ..detach import fork_detached
+
+        parsed = [(e, self._parse(e[1], e[0], e[4], e[3], e[5])) for e in entries]
+        related = {t: sorted(r) for t, r in related_map(self._tokenizer).items()}
+
+        def write() -> None:
+            records = {entry[0]: record for entry, record in parsed}
+            index = TermIndex(file, config_key=key)
+            try:
+                index.sync(entries, lambda _p, filename, _m, _s, _l: records[filename])
+                if not index.has_related():
+                    index.store_related(related)
+            finally:
+                index.close()
+
+        # No open connection may cross the fork (its locks belong to this process).
+        self.index.close()
+        try:
+            if not fork_detached(write):
+                write()
+        finally:
+            self.index = TermIndex(file, config_key=key)
+        self.fresh = FreshIndex(parsed, related)
+        self.parsed = len(parsed)
 
     def _recover(self, entries: list[Stat]) -> None:
         """Build the index afresh: on disk, else (the file keeps failing) in memory."""
@@ -99,7 +166,8 @@ class IndexedSelector:
             return self._rank(query, limit, exclude, fill)
 
     def _rank(self, query: str, limit: int, exclude: Collection[str], fill: bool) -> list[Pick]:
-        index, scorer = self.index, self._scorer
+        index: TermIndex | FreshIndex = self.fresh or self.index
+        scorer = self._scorer
         size = index.documents
         if size == 0:
             return []

@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 
 from ._vocab import STOP_WORDS
 from .config import SelectorConfig
-from .tokenize import WORD_RE, Tokenizer, count, detect_language, words
+from .tokenize import WORD_RE, Tokenizer, count, detect_language, words_of_each
 
 # `typing` itself costs start-up time: its names are for the type checker only.
 TYPE_CHECKING = False
@@ -70,8 +70,9 @@ def weigh(
     # The body snippet has most of the words: its terms start the sums, the short
     # fields are added to them.
     raw: dict[str, float] = {}
-    for f, text in ((3, snippet), (0, description), (1, name), (2, stem)):
-        terms = tokenizer.terms_of(words(text), language)
+    split = words_of_each((snippet, description, name, stem))
+    for f, found in zip((3, 0, 1, 2), split, strict=True):
+        terms = tokenizer.terms_of(found, language)
         if not terms:
             continue
         # BM25F: each field's term count, weighted and normalised by field length.
@@ -93,7 +94,7 @@ def related_map(tokenizer: Tokenizer) -> dict[str, frozenset[str]]:
 
     related: dict[str, set[str]] = {}
     for line in RELATED_TERMS:
-        group = {t for w in line.split() for t in tokenizer.terms(w)}
+        group = set(tokenizer.terms(line))
         for term in group:
             related.setdefault(term, set()).update(group - {term})
     return {t: frozenset(r) for t, r in related.items()}

@@ -302,6 +302,10 @@ class TermIndex:
             elif row:
                 db.execute("DELETE FROM terms WHERE term = ?", (term,))
 
+    def empty(self) -> bool:
+        """True when nothing has been indexed yet (a new or rebuilt file)."""
+        return self._meta("listing") is None
+
     def _meta(self, key: str) -> object:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else row[0]

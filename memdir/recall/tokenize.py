@@ -22,9 +22,18 @@ from ._vocab import ENGLISH_MARKERS, IRREGULAR_FORMS, OTHER_LANGUAGES, STOP_WORD
 # `typing` itself costs start-up time: its names are for the type checker only.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
-__all__ = ["WORD_RE", "Tokenizer", "count", "detect_language", "is_selectable_query", "words"]
+__all__ = [
+    "WORD_RE",
+    "Tokenizer",
+    "count",
+    "detect_language",
+    "is_selectable_query",
+    "words",
+    "words_of_each",
+]
 
 ENGLISH = "english"
 #: Version numbers ("4.1.3", "1.0") stay whole; otherwise runs of letters and digits.
@@ -66,6 +75,24 @@ def words(text: str) -> list[str]:
         if b"." not in raw or b"d.d" not in raw.translate(_DOTS):
             return raw.translate(_SPACES).decode("ascii").split()
     return WORD_RE.findall(text)
+
+
+def words_of_each(texts: Sequence[str]) -> list[list[str]]:
+    """`words` of each text, the ASCII ones translated in one pass over them all."""
+    joined = "\n".join(texts)
+    if joined.isascii():
+        raw = joined.encode("ascii")
+        # A version number in one text sends each to `words` (none spans the newlines).
+        if b"." not in raw or b"d.d" not in raw.translate(_DOTS):
+            spaced = raw.translate(_SPACES).decode("ascii")
+            out = []
+            at = 0
+            for text in texts:
+                end = at + len(text)
+                out.append(spaced[at:end].split())
+                at = end + 1
+            return out
+    return [words(text) for text in texts]
 
 
 def count(items: list[str]) -> dict[str, int]:
@@ -117,9 +144,13 @@ class Tokenizer:
         memo = self._memo.get(language)
         if memo is None:
             memo = self._memo[language] = {}
-        for raw in set(raw_words).difference(memo):
-            memo[raw] = self.word(raw, language)
-        # Looked up and flattened in C: an index build runs this for every memory.
+        # Looked up and flattened in C: an index build runs this for every memory, and
+        # most of its words have been seen before.
+        try:
+            return list(chain.from_iterable(map(memo.__getitem__, raw_words)))
+        except KeyError:
+            for raw in set(raw_words).difference(memo):
+                memo[raw] = self.word(raw, language)
         return list(chain.from_iterable(map(memo.__getitem__, raw_words)))
 
     def word(self, raw: str, language: str = ENGLISH) -> tuple[str, ...]:

@@ -59,12 +59,16 @@ def read_memory_text(
         want = MAX_FILE_BYTES + 1 if limit is None else min(limit, MAX_FILE_BYTES + 1)
         chunks: list[bytes] = []
         got = 0
+        # Done once the size fstat gave is read: a scan reads thousands of files, and
+        # the read that would only find the end costs a system call each.
         while got < want:
             chunk = os.read(fd, want - got)
             if not chunk:
                 break
             chunks.append(chunk)
             got += len(chunk)
+            if got == st.st_size:
+                break
         raw = b"".join(chunks)
     except OSError as exc:
         return None, f"cannot read: {exc.strerror or exc}"

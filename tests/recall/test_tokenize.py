@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from memdir.recall._vocab import ENGLISH_MARKERS, OTHER_LANGUAGES, STOP_WORDS
-from memdir.recall.tokenize import WORD_RE, Tokenizer, count, detect_language, words
+from memdir.recall.tokenize import WORD_RE, Tokenizer, count, detect_language, words, words_of_each
 
 # Characters that decide how text splits: letters, digits, the dot of a version number,
 # underscores and other punctuation, spaces of several kinds, control characters,
@@ -92,3 +92,15 @@ def test_terms_of_is_terms_and_remembers_new_words() -> None:
     ]
     # A word seen before is served from memory, a new one is worked out.
     assert tokenizer.terms_of(["charges", "refunds"]) == ["charg", "refund"]
+
+
+def test_words_of_each_splits_each_text_as_the_expression() -> None:
+    rng = random.Random(29)
+    for _ in range(1000):
+        texts = [
+            "".join(rng.choice(_ALPHABET) for _ in range(rng.randint(0, 30)))
+            for _ in range(rng.randint(1, 4))
+        ]
+        assert words_of_each(texts) == [WORD_RE.findall(t) for t in texts], texts
+    # A version number in one text, and texts that would join into one across the newline.
+    assert words_of_each(["v 1.", "2 x", "4.1"]) == [["v", "1"], ["2", "x"], ["4.1"]]
