@@ -14,7 +14,8 @@ selector configuration it was built with, the folder's listing, the related-term
 ``PRAGMA user_version`` holds the format version.
 
 Updates are incremental: the folder is walked and stat-ed; when the listing (name,
-mtime_ns, size of every file) equals the stored one nothing else is read; otherwise
+mtime_ns, size, ctime_ns and inode of every file) equals the stored one nothing else is
+read; otherwise
 only new or changed files are parsed and tokenized, outside any lock, and applied in one
 ``BEGIN IMMEDIATE`` transaction, so concurrent processes serialise and a crash leaves
 the previous state. A file that is not a database, is truncated, is of another format
@@ -34,7 +35,7 @@ from ..store.walk import Stat as Entry
 __all__ = ["FORMAT_VERSION", "Record", "TermIndex"]
 
 #: Bumped whenever the tables or what they hold change: older files are rebuilt.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: A parsed memory: ((name, description, raw_type, updated ISO date or None), weights),
 #: or None for a file that is not a usable memory.
@@ -49,6 +50,8 @@ CREATE TABLE IF NOT EXISTS docs (
     filename TEXT NOT NULL UNIQUE,
     mtime_ns INTEGER NOT NULL,
     size INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    ino INTEGER NOT NULL,
     mtime REAL NOT NULL,
     visible INTEGER NOT NULL,
     header BLOB,
@@ -64,12 +67,13 @@ CREATE INDEX IF NOT EXISTS terms_rterm ON terms (rterm);
 
 
 def listing_text(entries: Iterable[Entry]) -> str:
-    """The folder's signature: every file's name, mtime_ns and size, in walk order.
+    """The folder's signature: every file's name, mtime_ns, size, ctime_ns and inode
+    number, in walk order.
 
     Not sorted (sorting 10,000 names costs more than the comparison it saves): a folder
     listed in another order just takes the slower way, a look at every stored row.
     """
-    return "\n".join([f"{e[0]}\0{e[2]}\0{e[3]}" for e in entries])
+    return "\n".join([f"{e[0]}\0{e[2]}\0{e[3]}\0{e[6]}\0{e[7]}" for e in entries])
 
 
 def shadowed(filename: str, private: set[str] | frozenset[str]) -> bool:
@@ -174,19 +178,19 @@ class TermIndex:
     def sync(self, entries: Sequence[Entry], parse: Parser) -> int:
         """Bring the index in line with the folder's files; the number of files parsed.
 
-        Only files whose (name, mtime_ns, size) changed are parsed, outside the write
+        Only files whose signature (`listing_text`) changed are parsed, outside the write
         lock; the changes are then applied in one transaction.
         """
         listing = listing_text(entries)
         if self._meta("listing") == listing:
             return 0
         stored = {
-            row[0]: (row[1], row[2])
-            for row in self._db.execute("SELECT filename, mtime_ns, size FROM docs")
+            row[0]: row[1:]
+            for row in self._db.execute("SELECT filename, mtime_ns, size, ctime_ns, ino FROM docs")
         }
         parsed: dict[str, tuple[Entry, Record]] = {}
         for entry in entries:
-            if stored.get(entry[0]) != (entry[2], entry[3]):
+            if stored.get(entry[0]) != (entry[2], entry[3], entry[6], entry[7]):
                 parsed[entry[0]] = (entry, parse(entry[1], entry[0], entry[4], entry[3], entry[5]))
         names = {e[0] for e in entries}
         db = self._db
@@ -237,7 +241,7 @@ class TermIndex:
             if record is not None:
                 header, weights_blob = marshal.dumps(record[0]), marshal.dumps(record[1])
             visible = record is not None and not shadowed(name, memories)
-            values = (entry[2], entry[3], entry[4], int(visible), header, weights_blob)
+            values = (*entry[2:5], entry[6], entry[7], int(visible), header, weights_blob)
             old = rows.get(name)
             if old is None:
                 doc = next_id
@@ -246,8 +250,8 @@ class TermIndex:
             else:
                 doc = old[0]
                 db.execute(
-                    "UPDATE docs SET mtime_ns = ?, size = ?, mtime = ?, visible = ?, header = ?,"
-                    " weights = ? WHERE id = ?",
+                    "UPDATE docs SET mtime_ns = ?, size = ?, mtime = ?, ctime_ns = ?, ino = ?,"
+                    " visible = ?, header = ?, weights = ? WHERE id = ?",
                     (*values, doc),
                 )
                 if old[3]:
@@ -256,8 +260,8 @@ class TermIndex:
                 assert record is not None
                 move(doc, None, record[1])
         db.executemany(
-            "INSERT INTO docs (id, mtime_ns, size, mtime, visible, header, weights, filename)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO docs (id, mtime_ns, size, mtime, ctime_ns, ino, visible, header,"
+            " weights, filename) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             inserts,
         )
         # A private memory appearing or going hides or shows its team namesake.

@@ -20,8 +20,14 @@ SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv"})
 
 
 #: A file as `stat_markdown` saw it: (name relative to the root with forward slashes,
-#: path, mtime_ns, size, mtime, is a symbolic link).
-Stat = tuple[str, str, int, int, float, bool]
+#: path, mtime_ns, size, mtime, is a symbolic link, ctime_ns, inode number). The last
+#: two tell a rewrite that kept size and mtime (``touch -r``, a copy with ``cp -p``, an
+#: atomic save within one clock tick): ctime cannot be set back, and a save by
+#: rename is a new inode.
+Stat = tuple[str, str, int, int, float, bool, int, int]
+
+#: Inode numbers are kept to 63 bits, what an SQLite integer holds.
+_INODE_BITS = (1 << 63) - 1
 
 
 def stat_markdown(root: str) -> list[Stat]:
@@ -68,5 +74,16 @@ def stat_markdown(root: str) -> list[Stat]:
                     continue
                 path = entry.path
                 relative = path[skip:] if sep == "/" else path[skip:].replace(sep, "/")
-                append((relative, path, st.st_mtime_ns, st.st_size, st.st_mtime, S_ISLNK(mode)))
+                append(
+                    (
+                        relative,
+                        path,
+                        st.st_mtime_ns,
+                        st.st_size,
+                        st.st_mtime,
+                        S_ISLNK(mode),
+                        st.st_ctime_ns,
+                        st.st_ino & _INODE_BITS,
+                    )
+                )
     return out

@@ -3,6 +3,7 @@ and ranking exactly as the in-memory selector does."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -75,6 +76,28 @@ def test_only_changed_files_are_parsed(folder: Path, tmp_path: Path) -> None:
     selector_for(folder, rebuilt).close()
     assert all_postings(file) == all_postings(rebuilt)
     assert_consistent(file)
+
+
+@pytest.mark.parametrize("how", ["in place", "by rename"])
+def test_a_rewrite_keeping_size_and_mtime_is_seen(folder: Path, tmp_path: Path, how: str) -> None:
+    file = tmp_path / "index.sqlite"
+    selector_for(folder, file).close()
+    path = folder / "grafana.md"
+    before = path.stat()
+    text = path.read_text().replace("Grafana", "Kibanas")  # the same length
+    assert len(text) == len(path.read_text())
+    if how == "in place":
+        path.write_text(text)
+    else:
+        (folder / "grafana.tmp").write_text(text)
+        os.replace(folder / "grafana.tmp", path)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as `touch -r` would
+    assert (path.stat().st_mtime_ns, path.stat().st_size) == (before.st_mtime_ns, before.st_size)
+    selector = selector_for(folder, file)
+    assert selector.parsed == 1
+    assert selector.index.has("kibana")  # ("grafana" stays: the file name is a field)
+    assert picked(selector, "kibanas ledger latency") == expected(folder, "kibanas ledger latency")
+    assert picked(selector, "kibanas ledger latency")[0][0] == "grafana.md"
 
 
 def test_a_private_memory_hides_its_team_namesake_and_shows_it_when_gone(
