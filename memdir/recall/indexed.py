@@ -93,7 +93,10 @@ class IndexedSelector:
         # Held by the writer until it is done (the lock goes with the open file into the
         # detached process): a recall arriving meanwhile waits for the index instead of
         # building it a second time.
-        lock = os.open(file + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            lock = os.open(file + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:
+            return False  # no place for it: the index is kept in memory (see `TermIndex`)
         try:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -12,8 +12,17 @@ import sys
 import time
 from pathlib import Path
 
+from memdir.recall.indexed import IndexedSelector
 from tests.conftest import subprocess_env
-from tests.recall.conftest import MEMORIES, QUERIES, all_postings, assert_consistent, selector_for
+from tests.recall.conftest import (
+    MEMORIES,
+    QUERIES,
+    all_postings,
+    assert_consistent,
+    expected,
+    picked,
+    selector_for,
+)
 
 # A fresh process: refresh (the index written aside from 5 files on), rank, report.
 _RECALL = """
@@ -105,3 +114,15 @@ def test_a_small_folder_is_indexed_in_process(folder: Path, tmp_path: Path) -> N
     assert selector.fresh is None and selector.parsed == len(MEMORIES)
     assert_consistent(file)
     assert not Path(f"{file}.lock").exists()
+
+
+def test_a_large_first_build_with_no_place_for_the_index_still_answers(
+    folder: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(IndexedSelector, "write_aside_from", 1)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    selector = selector_for(folder, blocker / "index.sqlite")  # its folder cannot exist
+    assert selector.fresh is None and selector.parsed == len(MEMORIES)  # kept in memory
+    assert picked(selector, QUERIES[1]) == expected(folder, QUERIES[1])
+    assert picked(selector, QUERIES[1])
