@@ -8,8 +8,9 @@ Every figure is the wall time of a new process, as Claude Code pays it on every 
 - the hook while `memory watch` runs for the folder (the daemon answers);
 
 each warm (memdir's caches filled by an earlier run) and cold (state folder emptied
-before every run), at 200 / 2,000 / 10,000 memories. With ``--before EXE`` the same
-commands run with another checkout's `memory` (its own venv) in the same run. Runs of
+before every run; what a cold run leaves to a detached process is waited for before the
+next measurement, and not counted), at 200 / 2,000 / 10,000 memories. With
+``--before EXE`` the same commands run with another checkout's `memory` (its own venv) in the same run. Runs of
 the floor and of every version are interleaved, so that a busy moment of a shared
 machine weighs on all of them alike; the ratio is to the median of all floor runs.
 
@@ -166,6 +167,23 @@ class Runner:
     def forget(self) -> None:
         shutil.rmtree(self.state, ignore_errors=True)
 
+    def settle(self) -> None:
+        """Wait for work a cold run left behind: a first recall of a large folder writes its
+        index in a detached process, holding a lock file until done. Not measured, but it
+        must not run beside the next measurement (of this version, another, or the floor).
+        """
+        import fcntl
+
+        for lock in (self.state / "cache").glob("*.lock"):
+            try:
+                fd = os.open(lock, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH)
+            finally:
+                os.close(fd)
+
 
 KINDS = ("recall cold", "recall warm", "hook cold", "hook warm", "hook, daemon")
 
@@ -202,10 +220,13 @@ def bench(
         for r in runners:
             r.forget()
             out[r.version.name]["recall cold"].append(r.recall(q))
+            r.settle()
             r.forget()
             out[r.version.name]["hook cold"].append(r.hook(q))
+            r.settle()
     for r in runners:
         r.recall(queries[0])  # fill the caches
+        r.settle()
     for i in range(runs):
         q = queries[i % len(queries)]
         floors.append(floor())
