@@ -10,9 +10,10 @@ Every figure is the wall time of a new process, as Claude Code pays it on every 
 each warm (memdir's caches filled by an earlier run) and cold (state folder emptied
 before every run; what a cold run leaves to a detached process is waited for before the
 next measurement, and not counted), at 200 / 2,000 / 10,000 memories. With
-``--before EXE`` the same commands run with another checkout's `memory` (its own venv) in the same run. Runs of
-the floor and of every version are interleaved, so that a busy moment of a shared
-machine weighs on all of them alike; the ratio is to the median of all floor runs.
+``--before EXE`` the same commands run with another checkout's `memory` (its own venv)
+in the same run. Runs of the floor and of every version are interleaved, so that a busy
+moment of a shared machine weighs on all of them alike; the ratio is to the median of
+all floor runs.
 
     python benchmarks/bench_recall_cost.py [--sizes 200,2000,10000] [--runs 11]
         [--before /path/to/other/.venv/bin/memory]
