@@ -3,6 +3,9 @@
 Every figure is the wall time of a new process, as Claude Code pays it on every prompt:
 
 - floor: start Python, list the folder, read the first 4 KB of every file;
+- index floor (for the cold runs): the floor plus what any first recall must do to every
+  memory, in the simplest loop: split its words, stem them (PyStemmer, in C), count them
+  and add them to postings;
 - `memory recall --offline QUERY` (run outside any repository: nothing to verify);
 - the hook: `memory hook claude-code user-prompt-submit` with a new session's JSON;
 - the hook while `memory watch` runs for the folder (the daemon answers);
@@ -59,6 +62,21 @@ FLOOR = (
     "for e in os.scandir(sys.argv[1]):\n"
     "    if e.name.endswith('.md'):\n"
     "        with open(e.path, 'rb') as h: h.read(4096)\n"
+)
+
+#: The floor plus indexing every memory in the simplest loop (see the module's text).
+INDEX_FLOOR = (
+    "import os, re, sys\n"
+    "from collections import Counter\n"
+    "import Stemmer\n"
+    "stem = Stemmer.Stemmer('english').stemWords\n"
+    "split = re.compile(r'[^\\W_]+').findall\n"
+    "postings = {}\n"
+    "for e in os.scandir(sys.argv[1]):\n"
+    "    if e.name.endswith('.md'):\n"
+    "        with open(e.path, 'rb') as h: text = h.read(4096).decode('utf-8', 'replace')\n"
+    "        for term, tf in Counter(stem(split(text.lower()))).items():\n"
+    "            postings.setdefault(term, {})[e.name] = tf / (1.2 + tf)\n"
 )
 
 
@@ -209,15 +227,23 @@ def wait_idle(pid: int, *, timeout: float = 300.0) -> None:
 
 
 def bench(
-    runners: list[Runner], floor: Callable[[], float], runs: int, cold_runs: int, queries: list[str]
-) -> tuple[list[float], dict[str, dict[str, list[float]]]]:
-    """Every kind of run for every version, interleaved with runs of the floor, so that a
-    busy moment of the machine weighs on all of them alike: (floor times, times)."""
+    runners: list[Runner],
+    floor: Callable[[], float],
+    index_floor: Callable[[], float],
+    runs: int,
+    cold_runs: int,
+    queries: list[str],
+) -> tuple[list[float], list[float], dict[str, dict[str, list[float]]]]:
+    """Every kind of run for every version, interleaved with runs of the floors, so that a
+    busy moment of the machine weighs on all of them alike: (floor times, index floor
+    times, times)."""
     floors: list[float] = []
+    index_floors: list[float] = []
     out = {r.version.name: {k: [] for k in KINDS} for r in runners}
     for i in range(cold_runs):
         q = queries[i % len(queries)]
         floors.append(floor())
+        index_floors.append(index_floor())
         for r in runners:
             r.forget()
             out[r.version.name]["recall cold"].append(r.recall(q))
@@ -247,7 +273,7 @@ def bench(
         finally:
             daemon.terminate()
             daemon.wait(30)
-    return floors, out
+    return floors, index_floors, out
 
 
 def main() -> None:
@@ -268,24 +294,33 @@ def main() -> None:
             folder.mkdir()
             queries = make_store(folder, n)
             floor_cmd = [str(versions[0].python), "-c", FLOOR, str(folder)]
+            index_cmd = [str(versions[0].python), "-c", INDEX_FLOOR, str(folder)]
             env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
             timed(floor_cmd, env=env, cwd=name)
+            timed(index_cmd, env=env, cwd=name)
             cold_runs = args.cold_runs if n < 10_000 else max(3, args.cold_runs // 2)
-            floors, out = bench(
+            floors, index_floors, out = bench(
                 [Runner(v, folder, tmp) for v in versions],
                 functools.partial(timed, floor_cmd, env=env, cwd=name),
+                functools.partial(timed, index_cmd, env=env, cwd=name),
                 args.runs,
                 cold_runs,
                 queries,
             )
             f_med, f_p95 = stats(floors)
-            print(f"\n{n:,} memories: floor {f_med * 1e3:.1f} / {f_p95 * 1e3:.1f}")
+            i_med, i_p95 = stats(index_floors)
+            print(
+                f"\n{n:,} memories: floor {f_med * 1e3:.1f} / {f_p95 * 1e3:.1f}"
+                f", index floor {i_med * 1e3:.1f} / {i_p95 * 1e3:.1f} ({i_med / f_med:4.2f}x)"
+            )
             for version in versions:
                 for what, values in out[version.name].items():
                     med, p95 = stats(values)
+                    # Cold runs are also set against the index floor.
+                    versus = f", {med / i_med:4.2f}x index floor" if "cold" in what else ""
                     print(
                         f"  {version.name:<7}{what:<14}{med * 1e3:8.1f} / {p95 * 1e3:7.1f}"
-                        f"  ({med / f_med:4.2f}x)"
+                        f"  ({med / f_med:4.2f}x{versus})"
                     )
 
 
