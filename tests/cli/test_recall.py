@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
+import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,7 @@ from click.testing import CliRunner
 from memdir_cli.main import cli
 
 from memdir.store.folder import MemoryDir
+from tests.conftest import memory_cmd, subprocess_env
 
 
 @pytest.fixture
@@ -126,3 +131,51 @@ def test_human_output_states_the_verification_next_to_the_memory() -> None:
     )  # fmt: skip
     assert "   ! names `calc_late_fee`: not found in the project" in result.output
     assert "     names `src/ledgerly/billing/invoice.py`: found" in result.output
+
+
+def test_the_first_recall_of_a_large_folder_answers_as_every_later_one(tmp_path: Path) -> None:
+    """Cold, 520 memories: the answer comes from the files just read while the index is
+    written by a detached process; the next recall reads that index, and agrees."""
+    folder, state = tmp_path / "memories", tmp_path / "state"
+    folder.mkdir()
+    topics = ["billing", "deploys", "grafana", "postgres", "oncall", "refunds", "latency"]
+    for i in range(520):
+        topic = topics[i % len(topics)]
+        (folder / f"note_{i:03d}.md").write_text(
+            f"---\nname: note {i} {topic}\ndescription: {topic} rule number {i}\n"
+            f"type: project\n---\n\nWhat we decided about {topic} in case {i}.\n"
+        )
+    env = subprocess_env(MEMDIR_STATE_DIR=str(state))
+    env.pop("ANTHROPIC_API_KEY", None)
+
+    def ask() -> dict:
+        done = subprocess.run(
+            [
+                *memory_cmd(),
+                "--dir",
+                str(folder),
+                "recall",
+                "--offline",
+                "--json",
+                "what was decided about grafana in case 37",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=True,
+        )
+        return json.loads(done.stdout)
+
+    first = ask()
+    (index,) = (state / "cache").glob("*.terms.sqlite")
+    lock = os.open(f"{index}.lock", os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_SH)  # until the detached writer is done
+    finally:
+        os.close(lock)
+    with sqlite3.connect(index) as db:
+        assert db.execute("SELECT count(*) FROM docs").fetchone()[0] == 520
+    second = ask()
+    assert second == first
+    assert [m["filename"] for m in first["memories"]][:1] == ["note_037.md"]
