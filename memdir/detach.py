@@ -10,9 +10,71 @@ import sys
 # for `fork_detached`: their names are for the type checker, or imported where used.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from pathlib import Path
-    from typing import IO
+    from typing import IO, TypeVar
+
+    T = TypeVar("T")
+    R = TypeVar("R")
+
+
+def _may_fork() -> bool:
+    """True where a fork copies what it needs: not on Windows, and not while other
+    threads run (a fork copies only the calling thread, whatever locks the others hold)."""
+    threading = sys.modules.get("threading")
+    return hasattr(os, "fork") and (threading is None or threading.active_count() == 1)
+
+
+def map_forked(func: Callable[[T], R], items: Sequence[T], *, least: int = 400) -> list[R]:
+    """``[func(x) for x in items]``, the second half worked out by a forked copy of this
+    process while this one does the first, when there are at least `least` items, two
+    processors and forking is safe (see `fork_detached`).
+
+    Trigger: the first recall of a large folder parses every file. Why: a second core
+    halves the wait. Outcome: the copy sends its results back `marshal`-led (so they must
+    be plain values); if it fails in any way, its half is worked out here.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if len(items) < least or (cores or 1) < 2 or not _may_fork():
+        return [func(x) for x in items]
+    import marshal
+
+    half = len(items) // 2
+    inlet, outlet = os.pipe()
+    try:
+        copy = os.fork()
+    except OSError:
+        os.close(inlet)
+        os.close(outlet)
+        return [func(x) for x in items]
+    if not copy:
+        code = 1
+        try:
+            os.close(inlet)
+            data = memoryview(marshal.dumps([func(x) for x in items[half:]]))
+            while data:
+                data = data[os.write(outlet, data) :]
+            code = 0
+        except BaseException:  # noqa: BLE001 - the caller redoes this half
+            pass
+        os._exit(code)
+    os.close(outlet)
+    chunks: list[bytes] = []
+    try:
+        mine = [func(x) for x in items[:half]]
+        while chunk := os.read(inlet, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(inlet)
+        _, status = os.waitpid(copy, 0)
+    if status == 0:
+        try:
+            theirs = marshal.loads(b"".join(chunks))
+        except (EOFError, ValueError, TypeError):
+            theirs = None
+        if isinstance(theirs, list) and len(theirs) == len(items) - half:
+            return mine + theirs
+    return mine + [func(x) for x in items[half:]]
 
 
 def fork_detached(work: Callable[[], object]) -> bool:
@@ -27,8 +89,7 @@ def fork_detached(work: Callable[[], object]) -> bool:
     buffers flushed twice, no exit handlers run). Not on Windows, and not while other
     threads run (a fork copies only the calling thread, whatever locks the others hold).
     """
-    threading = sys.modules.get("threading")
-    if not hasattr(os, "fork") or (threading is not None and threading.active_count() > 1):
+    if not _may_fork():
         return False
     try:
         middle = os.fork()

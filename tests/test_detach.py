@@ -125,3 +125,63 @@ def test_fork_detached_refuses_while_another_thread_runs(tmp_path: Path) -> None
     assert caller.stdout.split() == ["refused"]
     time.sleep(0.5)
     assert not done.exists()
+
+
+# Maps over 1,000 numbers with `map_forked`; reports the results and which processes
+# worked them out. "fail": the copy dies on its first item; "thread": another thread runs.
+MAPPER = """
+import json, os, sys, threading
+from memdir.detach import map_forked
+me = os.getpid()
+mode = sys.argv[1]
+
+def work(x):
+    if mode == "fail" and os.getpid() != me:
+        os._exit(3)
+    return [x * x, os.getpid()]
+
+if mode == "thread":
+    stop = threading.Event()
+    threading.Thread(target=stop.wait).start()
+out = map_forked(work, list(range(1000)), least=int(sys.argv[2]))
+if mode == "thread":
+    stop.set()
+print(json.dumps({"me": me, "out": out}))
+"""
+
+
+def mapped(mode: str, least: int = 400) -> tuple[list[int], set[int], int]:
+    done = subprocess.run(
+        [sys.executable, "-c", MAPPER, mode, str(least)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=subprocess_env(),
+        check=True,
+    )
+    seen = json.loads(done.stdout)
+    return [v for v, _ in seen["out"]], {p for _, p in seen["out"]}, seen["me"]
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+
+
+@pytest.mark.skipif(_cores() < 2, reason="one processor: nothing to share the work with")
+def test_map_forked_shares_the_work_with_a_copy_and_keeps_the_order() -> None:
+    values, workers, me = mapped("plain")
+    assert values == [x * x for x in range(1000)]
+    assert me in workers and len(workers) == 2  # half here, half in the copy
+
+
+def test_map_forked_works_out_a_failed_copy_s_half_itself() -> None:
+    values, workers, me = mapped("fail")
+    assert values == [x * x for x in range(1000)]
+    assert workers == {me}
+
+
+@pytest.mark.parametrize("mode, least", [("thread", 400), ("plain", 1001)])
+def test_map_forked_stays_in_process_with_threads_or_few_items(mode: str, least: int) -> None:
+    values, workers, me = mapped(mode, least)
+    assert values == [x * x for x in range(1000)]
+    assert workers == {me}

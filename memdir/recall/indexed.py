@@ -111,24 +111,27 @@ class IndexedSelector:
             os.close(lock)
 
     def _build_aside(self, entries: list[Stat], file: str, key: str) -> None:
-        from ..detach import fork_detached
+        """Parse every file (half of them in a forked copy, where there are two cores),
+        rank from memory, and write the index in a detached process."""
+        from ..detach import fork_detached, map_forked
 
-        parsed = [(e, self._parse(e[1], e[0], e[4], e[3], e[5])) for e in entries]
-        related = {t: sorted(r) for t, r in related_map(self._tokenizer).items()}
-
-        def write() -> None:
-            records = {entry[0]: record for entry, record in parsed}
-            index = TermIndex(file, config_key=key)
-            try:
-                index.sync(entries, lambda _p, filename, _m, _s, _l: records[filename])
-                if not index.has_related():
-                    index.store_related(related)
-            finally:
-                index.close()
-
-        # No open connection may cross the fork (its locks belong to this process).
+        # No open connection may cross a fork (its locks belong to this process).
         self.index.close()
         try:
+            records = map_forked(lambda e: self._parse(e[1], e[0], e[4], e[3], e[5]), entries)
+            parsed = list(zip(entries, records, strict=True))
+            related = {t: sorted(r) for t, r in related_map(self._tokenizer).items()}
+
+            def write() -> None:
+                by_name = {entry[0]: record for entry, record in parsed}
+                index = TermIndex(file, config_key=key)
+                try:
+                    index.sync(entries, lambda _p, filename, _m, _s, _l: by_name[filename])
+                    if not index.has_related():
+                        index.store_related(related)
+                finally:
+                    index.close()
+
             if not fork_detached(write):
                 write()
         finally:
