@@ -25,10 +25,18 @@ def _may_fork() -> bool:
     return hasattr(os, "fork") and (threading is None or threading.active_count() == 1)
 
 
-def map_forked(func: Callable[[T], R], items: Sequence[T], *, least: int = 400) -> list[R]:
+def map_forked(
+    func: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    least: int = 400,
+    meanwhile: Callable[[], object] | None = None,
+) -> list[R]:
     """``[func(x) for x in items]``, the second half worked out by a forked copy of this
     process while this one does the first, when there are at least `least` items, two
-    processors and forking is safe (see `fork_detached`).
+    processors and forking is safe (see `fork_detached`). `meanwhile`, if given, is
+    called here once this half is done, while the copy may still be working (and before
+    anything else when nothing is forked).
 
     Trigger: the first recall of a large folder parses every file. Why: a second core
     halves the wait. Outcome: the copy sends its results back `marshal`-led (so they must
@@ -36,6 +44,8 @@ def map_forked(func: Callable[[T], R], items: Sequence[T], *, least: int = 400) 
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if len(items) < least or (cores or 1) < 2 or not _may_fork():
+        if meanwhile is not None:
+            meanwhile()
         return [func(x) for x in items]
     import marshal
 
@@ -46,6 +56,8 @@ def map_forked(func: Callable[[T], R], items: Sequence[T], *, least: int = 400) 
     except OSError:
         os.close(inlet)
         os.close(outlet)
+        if meanwhile is not None:
+            meanwhile()
         return [func(x) for x in items]
     if not copy:
         code = 1
@@ -62,6 +74,8 @@ def map_forked(func: Callable[[T], R], items: Sequence[T], *, least: int = 400) 
     chunks: list[bytes] = []
     try:
         mine = [func(x) for x in items[:half]]
+        if meanwhile is not None:
+            meanwhile()
         while chunk := os.read(inlet, 1 << 20):
             chunks.append(chunk)
     finally:

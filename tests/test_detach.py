@@ -143,10 +143,13 @@ def work(x):
 if mode == "thread":
     stop = threading.Event()
     threading.Thread(target=stop.wait).start()
-out = map_forked(work, list(range(1000)), least=int(sys.argv[2]))
+calls = []
+out = map_forked(
+    work, list(range(1000)), least=int(sys.argv[2]), meanwhile=lambda: calls.append(os.getpid())
+)
 if mode == "thread":
     stop.set()
-print(json.dumps({"me": me, "out": out}))
+print(json.dumps({"me": me, "out": out, "meanwhile": calls}))
 """
 
 
@@ -160,6 +163,7 @@ def mapped(mode: str, least: int = 400) -> tuple[list[int], set[int], int]:
         check=True,
     )
     seen = json.loads(done.stdout)
+    assert seen["meanwhile"] == [seen["me"]]  # called once, here, whichever way it went
     return [v for v, _ in seen["out"]], {p for _, p in seen["out"]}, seen["me"]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
+from operator import methodcaller
 
 from ..store.walk import Stat
 from .termindex import Record, shadowed
@@ -40,13 +41,15 @@ class FreshIndex:
         memories = {entry[0] for entry, record in parsed if record is not None}
         self._records: dict[int, tuple[str, float, int, tuple[str, str, str | None, str | None]]]
         self._records = {}
-        self._weights: list[tuple[int, dict[str, float]]] = []
+        self._docs: list[int] = []
+        self._weights: list[dict[str, float]] = []
         for doc, (entry, record) in enumerate(parsed, 1):
             if record is None or shadowed(entry[0], memories):
                 continue
             self._records[doc] = (entry[0], entry[4], entry[3], record[0])
-            self._weights.append((doc, record[1]))
-        self._terms = set().union(*(weights for _, weights in self._weights))
+            self._docs.append(doc)
+            self._weights.append(record[1])
+        self._terms = set().union(*self._weights)
         self._postings: dict[str, dict[int, float] | None] = {}
         self._related = related
         self._sorted: list[str] | None = None
@@ -57,7 +60,11 @@ class FreshIndex:
     def posting(self, term: str) -> dict[int, float] | None:
         """Document id -> weight for one stored term; None when no memory has it."""
         if term not in self._postings:
-            found = {doc: w[term] for doc, w in self._weights if term in w}
+            # Every memory's weight looked up in C; only the loop that keeps the found
+            # ones runs in Python (a query asks for a few dozen terms).
+            weights = map(methodcaller("get", term), self._weights)
+            pairs = zip(self._docs, weights, strict=True)
+            found = {doc: w for doc, w in pairs if w is not None}
             self._postings[term] = found or None
         return self._postings[term]
 

@@ -118,9 +118,15 @@ class IndexedSelector:
         # No open connection may cross a fork (its locks belong to this process).
         self.index.close()
         try:
-            records = map_forked(lambda e: self._parse(e[1], e[0], e[4], e[3], e[5]), entries)
+            related: dict[str, list[str]] = {}
+
+            def relate() -> None:  # while the copy parses its half
+                related.update((t, sorted(r)) for t, r in related_map(self._tokenizer).items())
+
+            records = map_forked(
+                lambda e: self._parse(e[1], e[0], e[4], e[3], e[5]), entries, meanwhile=relate
+            )
             parsed = list(zip(entries, records, strict=True))
-            related = {t: sorted(r) for t, r in related_map(self._tokenizer).items()}
 
             def write() -> None:
                 by_name = {entry[0]: record for entry, record in parsed}

@@ -41,12 +41,17 @@ SNIPPET_CHARS = 1000
 
 # A value YAML would turn into something other than a string (bool, null, number, date,
 # or anything with YAML syntax in it) sends the whole block to the real YAML parser.
+# `_not_plain` decides it: its start (one anchored match), then a colon or a hash inside
+# it, looked for only when the value holds one (a search tried at every position of
+# every value cost a first recall more than reading the files).
 _PLAIN_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*):(?:\s+(.*))?$")
-_NOT_PLAIN = re.compile(
-    r"""^(?:[-?:,\[\]{}#&*!|>'"%@`~]|$)|:\s|\s\#|:$|^(?:true|false|yes|no|on|off|null|y|n)$"""
-    r"|^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$|^\d{4}-\d\d-\d\d|^0[xo]|^[-+]?\.(?:inf|nan)$",
+_NOT_PLAIN_START = re.compile(
+    r"""(?:[-?:,\[\]{}#&*!|>'"%@`~]|$)|(?:true|false|yes|no|on|off|null|y|n)$"""
+    r"|[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$|\d{4}-\d\d-\d\d|0[xo]|[-+]?\.(?:inf|nan)$",
     re.IGNORECASE,
 )
+_COLON_SPACE = re.compile(r":\s")
+_SPACE_HASH = re.compile(r"\s\#")
 _PLAIN_DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
 #: C0 and C1 control characters other than tab and newline: terminal escapes ride on them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -80,10 +85,19 @@ def flat_meta(lines: list[str], *, lenient: bool) -> dict[str, Any] | None:
             except ValueError:
                 return None  # an impossible date: YAML reports it
             continue
-        elif not value or _NOT_PLAIN.search(value):
+        elif not value or _not_plain(value):
             return None
         meta[match.group(1)] = value
     return meta
+
+
+def _not_plain(value: str) -> bool:
+    """True when YAML would not read the stripped, non-empty `value` as that same text."""
+    if _NOT_PLAIN_START.match(value) is not None:
+        return True
+    if ":" in value and (value.endswith(":") or _COLON_SPACE.search(value) is not None):
+        return True
+    return "#" in value and _SPACE_HASH.search(value) is not None
 
 
 def strip_controls(text: str) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import re
 from pathlib import Path
 
 import pytest
 
-from memdir.store.headfields import HEADER_LINES, header_fields
+from memdir.store.headfields import HEADER_LINES, _not_plain, header_fields
 from memdir.store.scan import parse_header
 
 
@@ -72,3 +74,42 @@ def test_the_defaults_and_caps() -> None:
         None,
         "",
     )
+
+
+# The rule as one expression, searched: what YAML would not read as the same text.
+_NOT_PLAIN_RULE = re.compile(
+    r"""^(?:[-?:,\[\]{}#&*!|>'"%@`~]|$)|:\s|\s\#|:$|^(?:true|false|yes|no|on|off|null|y|n)$"""
+    r"|^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$|^\d{4}-\d\d-\d\d|^0[xo]|^[-+]?\.(?:inf|nan)$",
+    re.IGNORECASE,
+)
+
+
+def test_the_plain_value_test_is_the_rule() -> None:
+    rng = random.Random(3)
+    alphabet = "ab yesnoNOtrue:#- .0123456789e+xX_\t'\"[]{}&*!|>%@`~?,\u00a0"
+    starts = [
+        "yes",
+        "No",
+        "true",
+        "1.5",
+        "-2e3",
+        ".inf",
+        "-.NaN",
+        "0x1f",
+        "2026-01-01",
+        "a: b",
+        "a:",
+        "x #c",
+        "x#c",
+        "http://x",
+        "~",
+        "?",
+    ]
+    for i in range(50_000):
+        if i % 3 == 0:
+            value = rng.choice(starts) + rng.choice(["", " x", "x", ":"])
+        else:
+            value = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        value = value.strip()
+        if value:
+            assert _not_plain(value) == bool(_NOT_PLAIN_RULE.search(value)), repr(value)
