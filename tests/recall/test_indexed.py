@@ -126,3 +126,25 @@ def test_a_large_first_build_with_no_place_for_the_index_still_answers(
     assert selector.fresh is None and selector.parsed == len(MEMORIES)  # kept in memory
     assert picked(selector, QUERIES[1]) == expected(folder, QUERIES[1])
     assert picked(selector, QUERIES[1])
+
+
+def test_the_index_is_written_even_when_nothing_is_ranked(folder: Path, tmp_path: Path) -> None:
+    file = tmp_path / "index.sqlite"
+    code = (
+        "import sys\n"
+        "from memdir.recall.indexed import IndexedSelector\n"
+        "IndexedSelector.write_aside_from = 5\n"
+        "selector = IndexedSelector(sys.argv[1], index_file=sys.argv[2])\n"
+        "selector.refresh()\n"
+        "assert selector.fresh is not None\n"
+        "selector.close()\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(folder), str(file)],
+        env=subprocess_env(),
+        timeout=120,
+        check=True,
+    )
+    wait_written(file)
+    assert_consistent(file)
+    assert len(all_postings(file)) > 0
