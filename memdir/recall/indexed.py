@@ -112,7 +112,7 @@ class IndexedSelector:
 
     def _build_aside(self, entries: list[Stat], file: str, key: str) -> None:
         """Parse every file (half of them in a forked copy, where there are two cores),
-        rank from memory, and write the index in a detached process."""
+        keep them in memory to rank from, and write the index in a detached process."""
         from ..detach import fork_detached, map_forked
 
         # No open connection may cross a fork (its locks belong to this process).
@@ -121,7 +121,7 @@ class IndexedSelector:
             related: dict[str, list[str]] = {}
 
             def relate() -> None:  # while the copy parses its half
-                related.update((t, sorted(r)) for t, r in related_map(self._tokenizer).items())
+                related.update(_related(self._tokenizer))
 
             records = map_forked(
                 lambda e: self._parse(e[1], e[0], e[4], e[3], e[5]), entries, meanwhile=relate
@@ -157,8 +157,7 @@ class IndexedSelector:
     def _refresh(self, entries: list[Stat]) -> None:
         self.parsed = self.index.sync(entries, self._parse)
         if not self.index.has_related():
-            related = related_map(self._tokenizer)
-            self.index.store_related({t: sorted(r) for t, r in related.items()})
+            self.index.store_related(_related(self._tokenizer))
 
     def rank(
         self, query: str, *, limit: int = 5, exclude: Collection[str] = (), fill: bool = False
@@ -264,6 +263,11 @@ class IndexedSelector:
             return None
         updated = header.updated.isoformat() if header.updated else None
         return header.name, header.description, header.raw_type, updated, header.snippet
+
+
+def _related(tokenizer: Tokenizer) -> dict[str, list[str]]:
+    """The related-term map as the index keeps it (sorted lists, for `marshal`)."""
+    return {term: sorted(others) for term, others in related_map(tokenizer).items()}
 
 
 def _changed_at(record: tuple[str, float, int, tuple[str, str, str | None, str | None]]) -> float:

@@ -64,35 +64,41 @@ _SPACES = bytes(c if c in _ALNUM else 32 for c in range(256))
 _DOTS = bytes(100 if 48 <= c <= 57 else 46 if c == 46 else 32 for c in range(256))
 
 
+def _spaced(text: str) -> str | None:
+    """`text` with every character that is not an ASCII letter or digit made a space, or
+    None when that would not split it as `WORD_RE` does (other characters, a version)."""
+    if not text.isascii():
+        return None
+    raw = text.encode("ascii")
+    if b"." in raw and b"d.d" in raw.translate(_DOTS):
+        return None
+    return raw.translate(_SPACES).decode("ascii")
+
+
 def words(text: str) -> list[str]:
     """The words of `text` as written, in order: what ``WORD_RE.findall(text)`` gives.
 
     An index build splits every memory, so plain ASCII text is split in C (see
-    `_SPACES`); text with other characters or a version number takes the expression.
+    `_spaced`); text with other characters or a version number takes the expression.
     """
-    if text.isascii():
-        raw = text.encode("ascii")
-        if b"." not in raw or b"d.d" not in raw.translate(_DOTS):
-            return raw.translate(_SPACES).decode("ascii").split()
-    return WORD_RE.findall(text)
+    spaced = _spaced(text)
+    return WORD_RE.findall(text) if spaced is None else spaced.split()
 
 
 def words_of_each(texts: Sequence[str]) -> list[list[str]]:
-    """`words` of each text, the ASCII ones translated in one pass over them all."""
-    joined = "\n".join(texts)
-    if joined.isascii():
-        raw = joined.encode("ascii")
-        # A version number in one text sends each to `words` (none spans the newlines).
-        if b"." not in raw or b"d.d" not in raw.translate(_DOTS):
-            spaced = raw.translate(_SPACES).decode("ascii")
-            out = []
-            at = 0
-            for text in texts:
-                end = at + len(text)
-                out.append(spaced[at:end].split())
-                at = end + 1
-            return out
-    return [words(text) for text in texts]
+    """`words` of each text, translated in one pass over them all when that splits each
+    as `words` would (a version number in one text sends each to `words`: none spans
+    the newlines that join them)."""
+    spaced = _spaced("\n".join(texts))
+    if spaced is None:
+        return [words(text) for text in texts]
+    out = []
+    at = 0
+    for text in texts:
+        end = at + len(text)
+        out.append(spaced[at:end].split())
+        at = end + 1
+    return out
 
 
 def count(items: list[str]) -> dict[str, int]:
